@@ -1,0 +1,163 @@
+# libcnnarch: `make` builds the libraries and examples, `make check` runs the
+# tests, `make demo` prints the architecture comparison, `make install`
+# installs (PREFIX, DESTDIR; the pkg-config file gets the version from the
+# header). `make help` lists everything.
+
+.DEFAULT_GOAL := all
+.SUFFIXES:
+
+VERSION_MAJOR := $(shell sed -n 's/^\#define CNA_VERSION_MAJOR \([0-9]*\)$$/\1/p' include/cnnarch.h)
+VERSION_MINOR := $(shell sed -n 's/^\#define CNA_VERSION_MINOR \([0-9]*\)$$/\1/p' include/cnnarch.h)
+VERSION_PATCH := $(shell sed -n 's/^\#define CNA_VERSION_PATCH \([0-9]*\)$$/\1/p' include/cnnarch.h)
+VERSION := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
+
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+
+CC ?= cc
+CFLAGS ?= -O3 -g
+WARNINGS := -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
+            -Wmissing-prototypes -Wformat=2 -Wundef
+ifeq ($(WERROR),1)
+WARNINGS += -Werror
+endif
+# SANITIZE=address,undefined (or thread) builds everything instrumented.
+ifneq ($(SANITIZE),)
+SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+BUILD ?= build-$(subst $(comma),-,$(SANITIZE))
+else
+BUILD ?= build
+endif
+comma := ,
+
+BASE_CFLAGS := -std=c11 -Iinclude -Ilib $(WARNINGS) $(SAN_FLAGS)
+LIB_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -DCNA_BUILDING_LIBRARY
+LIBS := -lm -lpthread
+
+LIB_SRCS := $(sort $(shell find lib -name '*.c'))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+SONAME := libcnnarch.so.$(VERSION_MAJOR)
+SHARED := $(BUILD)/lib/libcnnarch.so.$(VERSION)
+STATIC := $(BUILD)/lib/libcnnarch.a
+
+EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
+# Examples find the in-tree library through their rpath.
+EXAMPLE_LDFLAGS := -L$(BUILD)/lib -Wl,-rpath,'$$ORIGIN/../lib' $(SAN_FLAGS)
+
+TEST_SRCS := $(sort $(wildcard tests/*.c))
+TEST_RUNNER := $(BUILD)/tests/check_cnnarch
+
+.PHONY: all lib examples check test-programs demo install uninstall clean help \
+        deps deps-build
+
+all: lib examples
+
+lib: $(SHARED) $(STATIC)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LIB_CFLAGS) -MMD -MP -c $< -o $@
+
+$(SHARED): $(LIB_OBJS) lib/libcnnarch.map
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(SAN_FLAGS) -shared -Wl,-soname,$(SONAME) \
+	  -Wl,--version-script=lib/libcnnarch.map -Wl,--no-undefined \
+	  -o $@ $(LIB_OBJS) $(LIBS)
+	ln -sf libcnnarch.so.$(VERSION) $(BUILD)/lib/$(SONAME)
+	ln -sf $(SONAME) $(BUILD)/lib/libcnnarch.so
+
+$(STATIC): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $(LIB_OBJS)
+
+examples: $(EXAMPLES)
+
+$(BUILD)/examples/%: examples/%.c $(SHARED) include/cnnarch.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) $(LDFLAGS) -o $@ $< $(EXAMPLE_LDFLAGS) -lcnnarch $(LIBS)
+
+# ---------------------------------------------------------------- set-up
+
+# The tools a build needs and the Debian packages that bring them.
+deps-build:
+	@$(call need_packages,$(if $(shell command -v $(CC) 2>/dev/null),,build-essential))
+
+deps: deps-build
+	@$(call need_packages,$(if $(shell command -v pkg-config 2>/dev/null),,pkg-config) \
+	  $(if $(shell pkg-config --exists check 2>/dev/null && echo y),,check))
+
+# Installs the named packages when root on a Debian-like system, otherwise
+# stops with the command to run.
+define need_packages
+missing="$(strip $(1))"; \
+if [ -n "$$missing" ]; then \
+  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+    echo "installing missing build dependencies: $$missing"; \
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) \
+      >/dev/null || { echo "apt-get install $$missing failed" >&2; exit 1; }; \
+  else \
+    echo "missing build dependencies: $$missing" >&2; \
+    echo "install them with: sudo apt-get install -y $$missing" >&2; exit 1; \
+  fi; \
+fi
+endef
+
+# ---------------------------------------------------------------- tests
+
+CHECK_CFLAGS = $(shell pkg-config --cflags check)
+CHECK_LIBS = $(shell pkg-config --libs check)
+
+$(TEST_RUNNER): $(TEST_SRCS) tests/tests.h $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) $(CHECK_CFLAGS) -DCNA_TEST_DATA='"$(CURDIR)/tests/data"' \
+	  $(LDFLAGS) -o $@ $(TEST_SRCS) $(STATIC) $(CHECK_LIBS) $(LIBS)
+
+test-programs: deps
+	@$(MAKE) --no-print-directory all $(TEST_RUNNER)
+
+# Shell tests first (symbols, install), then the Check suites, whose summary
+# line closes the output.
+check: test-programs
+	@sh tests/symbols_test.sh $(SHARED) include/cnnarch.h
+	@$(if $(SANITIZE),echo "install: skipped under SANITIZE (an instrumented library needs its runtime preloaded)",sh tests/install_test.sh "$(MAKE)" "$(BUILD)")
+	@CK_DEFAULT_TIMEOUT=600 $(TEST_RUNNER)
+
+# ---------------------------------------------------------------- demo
+
+demo: deps-build
+	@$(MAKE) --no-print-directory all
+	@$(BUILD)/examples/demo
+
+# ---------------------------------------------------------------- install
+
+install: lib
+	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 644 include/cnnarch.h $(DESTDIR)$(INCLUDEDIR)/cnnarch.h
+	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/libcnnarch.so.$(VERSION)
+	ln -sf libcnnarch.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libcnnarch.so
+	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/libcnnarch.a
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    pkgconfig/cnnarch.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/cnnarch.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/cnnarch.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(INCLUDEDIR)/cnnarch.h $(DESTDIR)$(LIBDIR)/libcnnarch.so.$(VERSION) \
+	  $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libcnnarch.so \
+	  $(DESTDIR)$(LIBDIR)/libcnnarch.a $(DESTDIR)$(PKGCONFIGDIR)/cnnarch.pc
+
+clean:
+	rm -rf build build-*
+
+help:
+	@echo "make            build $(SHARED), $(STATIC) and the examples"
+	@echo "make check      run every test (installs Debian's check package if root)"
+	@echo "make demo       print the notes' architecture comparison, with latency"
+	@echo "make install    install (PREFIX=$(PREFIX), DESTDIR for staging)"
+	@echo "make check SANITIZE=address,undefined   the tests under sanitizers"
+
+-include $(LIB_OBJS:.o=.d)

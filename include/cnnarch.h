@@ -1,0 +1,503 @@
+/*
+ * cnnarch.h - the public C interface of libcnnarch.
+ *
+ * libcnnarch builds, inspects and runs the classic convolutional network
+ * architectures (LeNet-5 to DenseNet) on the CPU. This is its only public
+ * header. Every type is opaque; every fallible call returns a cna_status and
+ * leaves a message for cna_last_error_message().
+ *
+ * Conventions used throughout:
+ *  - Shapes are (channels, height, width) per image; tensors are NCHW float32.
+ *  - "Borrowed" pointers are only read during the call; the library keeps no
+ *    reference. "Owned by X" pointers stay valid until X is destroyed.
+ *  - Destroy functions accept NULL.
+ *  - The library never aborts, exits or prints.
+ *  - Enum values are pinned: they never change and are only appended to.
+ */
+#ifndef CNNARCH_H
+#define CNNARCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Opaque handles (see their sections below). */
+typedef struct cna_options cna_options;
+typedef struct cna_builder cna_builder;
+typedef struct cna_net cna_net;
+
+/* ---------------------------------------------------------------- version */
+
+#define CNA_VERSION_MAJOR 0
+#define CNA_VERSION_MINOR 1
+#define CNA_VERSION_PATCH 0
+#define CNA_VERSION_NUMBER \
+  (CNA_VERSION_MAJOR * 10000 + CNA_VERSION_MINOR * 100 + CNA_VERSION_PATCH)
+
+#define CNA__STRINGIFY_(x) #x
+#define CNA__STRINGIFY(x) CNA__STRINGIFY_(x)
+#define CNA_VERSION_STRING                                                   \
+  CNA__STRINGIFY(CNA_VERSION_MAJOR) "." CNA__STRINGIFY(CNA_VERSION_MINOR) "." \
+  CNA__STRINGIFY(CNA_VERSION_PATCH)
+
+/* The one export macro. The library is built with -fvisibility=hidden and
+ * CNA_BUILDING_LIBRARY defined; users see plain declarations. */
+#if defined(CNA_BUILDING_LIBRARY) && defined(__GNUC__) && __GNUC__ >= 4
+#define CNA_API __attribute__((visibility("default")))
+#else
+#define CNA_API
+#endif
+
+/* Version of the library actually linked (CNA_VERSION_NUMBER at its build).
+ * Compare with CNA_VERSION_NUMBER to detect a header/library mismatch.
+ * Thread safety: any thread, any time. */
+CNA_API unsigned cna_version_number(void);
+
+/* The same as a static string, e.g. "0.1.0". Never NULL. Any thread. */
+CNA_API const char *cna_version_string(void);
+
+/* ----------------------------------------------------------------- status */
+
+typedef enum cna_status {
+  CNA_OK = 0,
+  /* A NULL pointer, an index out of range, or a value outside its range. */
+  CNA_ERROR_INVALID_ARGUMENT = 1,
+  /* An allocation failed. Nothing was changed. */
+  CNA_ERROR_OUT_OF_MEMORY = 2,
+  /* No architecture, layer or tensor has the given name. */
+  CNA_ERROR_NOT_FOUND = 3,
+  /* A layer cannot be applied to its input's shape (kernel larger than the
+   * padded input, channels not divisible by groups, mismatched add, ...). */
+  CNA_ERROR_INVALID_SHAPE = 4,
+  /* The graph is malformed: duplicate or missing layer names, no input
+   * layer, an input layer added twice, ... */
+  CNA_ERROR_INVALID_GRAPH = 5,
+  /* A size computation would overflow or exceed the library's limits. */
+  CNA_ERROR_TOO_LARGE = 6,
+  /* A broken internal invariant: a bug in libcnnarch, please report it. */
+  CNA_ERROR_INTERNAL = 7
+} cna_status;
+
+/* Short static description of a status ("invalid argument"). Unknown values
+ * give "unknown status". Never NULL. Any thread. */
+CNA_API const char *cna_status_string(cna_status status);
+
+/* Details of the most recent failed call made by the calling thread: what
+ * failed and where (layer name, expected versus found). Successful calls do
+ * not clear it. The string is owned by the library, thread-local, and valid
+ * until the calling thread's next failing call. Never NULL ("" if nothing
+ * failed yet). */
+CNA_API const char *cna_last_error_message(void);
+
+/* ---------------------------------------------------------------- options */
+
+/* Settings for creating a net. Opaque; copied by the functions that take it,
+ * so it may be destroyed right after. One options object must not be
+ * modified by two threads at once; reading it from several threads is fine. */
+
+/* Limits accepted by the setters below. */
+#define CNA_MAX_THREADS 256
+#define CNA_MAX_CLASSES 1000000
+#define CNA_MAX_INPUT_SIZE 16384
+
+/* Creates an options object holding the defaults: 1 thread, the
+ * architecture's own number of classes and input size, seed 0, no auxiliary
+ * classifiers. *out is owned by the caller (cna_options_destroy).
+ * Errors: INVALID_ARGUMENT (out NULL), OUT_OF_MEMORY. */
+CNA_API cna_status cna_options_create(cna_options **out);
+
+/* Frees an options object. NULL is fine. */
+CNA_API void cna_options_destroy(cna_options *opts);
+
+/* Maximum number of threads one forward call may use, 1..CNA_MAX_THREADS.
+ * The scalar reference path of this release runs each forward call on the
+ * calling thread; several calls may run at once on one net.
+ * Errors: INVALID_ARGUMENT (NULL or out of range; opts unchanged). */
+CNA_API cna_status cna_options_set_num_threads(cna_options *opts, int num_threads);
+
+/* Number of classes of the final classifier, 1..CNA_MAX_CLASSES, or 0 for
+ * the architecture's default (1000 for ImageNet nets, 10 for CIFAR/MNIST
+ * nets). Ignored by architectures without a classifier (inception_naive).
+ * Errors: INVALID_ARGUMENT. */
+CNA_API cna_status cna_options_set_num_classes(cna_options *opts, int num_classes);
+
+/* Input height and width, 1..CNA_MAX_INPUT_SIZE each, or both 0 for the
+ * architecture's default (224x224, 227x227 for alexnet_2012, 32x32 for the
+ * CIFAR nets and LeNet-5). A size too small for the architecture makes
+ * cna_net_create_arch fail with INVALID_SHAPE naming the layer.
+ * Errors: INVALID_ARGUMENT. */
+CNA_API cna_status cna_options_set_input_size(cna_options *opts, int height, int width);
+
+/* Seed of the deterministic weight initialization (default 0). The same
+ * seed gives bit-identical weights on every platform.
+ * Errors: INVALID_ARGUMENT (opts NULL). */
+CNA_API cna_status cna_options_set_seed(cna_options *opts, uint64_t seed);
+
+/* Non-zero adds the auxiliary classifiers of architectures that have them
+ * (googlenet's aux1 and aux2, as torchvision's aux_logits=True). They are
+ * extra sinks of the graph for training: listed in the summary and counted
+ * in its totals, never computed by cna_net_forward.
+ * Errors: INVALID_ARGUMENT (opts NULL). */
+CNA_API cna_status cna_options_set_aux_logits(cna_options *opts, int enable);
+
+/* ----------------------------------------------------------------- layers */
+
+/* Layer types. Pinned values. */
+typedef enum cna_layer_type {
+  CNA_LAYER_INPUT = 0,
+  CNA_LAYER_CONV2D = 1,
+  CNA_LAYER_MAX_POOL2D = 2,
+  CNA_LAYER_AVG_POOL2D = 3,
+  CNA_LAYER_GLOBAL_AVG_POOL = 4,
+  CNA_LAYER_ADAPTIVE_AVG_POOL2D = 5,
+  CNA_LAYER_LRN = 6,
+  CNA_LAYER_BATCH_NORM = 7,
+  CNA_LAYER_RELU = 8,
+  CNA_LAYER_TANH = 9,
+  CNA_LAYER_DROPOUT = 10,
+  CNA_LAYER_FULLY_CONNECTED = 11,
+  CNA_LAYER_FLATTEN = 12,
+  CNA_LAYER_SOFTMAX = 13,
+  CNA_LAYER_CONCAT = 14,
+  CNA_LAYER_ADD = 15,
+  CNA_LAYER_CHANNEL_PAD = 16
+} cna_layer_type;
+
+/* Lower-case name of a layer type ("conv2d", "max_pool2d", ...), static.
+ * Unknown values give "unknown". Never NULL. Any thread. */
+CNA_API const char *cna_layer_type_name(cna_layer_type type);
+
+/* --------------------------------------------------------------- builder */
+
+/* A network under construction: a directed acyclic graph of named layers.
+ * Each layer is added with its attributes and the names of its inputs; its
+ * output shape is inferred at once, and an impossible layer is refused with
+ * a status and a message naming it, leaving the builder as it was.
+ *
+ * Common arguments of the cna_builder_* layer functions:
+ *  - name:  unique layer name (borrowed; copied). NULL picks "<type>_<n>".
+ *  - input: name of the producing layer (borrowed), or NULL for the layer
+ *           added last.
+ * Common errors: INVALID_ARGUMENT (builder NULL, attribute out of range),
+ * NOT_FOUND (unknown input), INVALID_GRAPH (duplicate name, no input layer
+ * yet), INVALID_SHAPE (layer impossible on its input), TOO_LARGE,
+ * OUT_OF_MEMORY.
+ * Thread safety: a builder is used by one thread at a time. */
+
+/* Creates an empty builder, owned by the caller (cna_builder_destroy).
+ * Errors: INVALID_ARGUMENT (out NULL), OUT_OF_MEMORY. */
+CNA_API cna_status cna_builder_create(cna_builder **out);
+
+/* Frees a builder. Nets built from it are independent of it. NULL is fine. */
+CNA_API void cna_builder_destroy(cna_builder *builder);
+
+/* The network input: images of channels x height x width. Exactly one input
+ * layer per net, added first. */
+CNA_API cna_status cna_builder_input(cna_builder *builder, const char *name,
+                                     int channels, int height, int width);
+
+/* 2-D convolution with square kernel, stride and zero padding, dilation 1,
+ * no groups. out = floor((in + 2*padding - kernel) / stride) + 1.
+ * bias: non-zero adds a learned bias per output channel. */
+CNA_API cna_status cna_builder_conv2d(cna_builder *builder, const char *name,
+                                      const char *input, int out_channels,
+                                      int kernel, int stride, int padding,
+                                      int bias);
+
+/* 2-D convolution, every attribute. Kernel, stride and dilation at least 1,
+ * padding at least 0, groups at least 1 and dividing both the input and the
+ * output channels. out = floor((in + 2*pad - dilation*(kernel-1) - 1)
+ * / stride) + 1, refused if the dilated kernel is larger than the padded
+ * input. Weights are (out_channels, in_channels/groups, kernel_h, kernel_w). */
+CNA_API cna_status cna_builder_conv2d_ex(cna_builder *builder, const char *name,
+                                         const char *input, int out_channels,
+                                         int kernel_h, int kernel_w,
+                                         int stride_h, int stride_w,
+                                         int pad_h, int pad_w,
+                                         int dilation_h, int dilation_w,
+                                         int groups, int bias);
+
+/* Max pooling over kernel x kernel windows; padding counts as -infinity and
+ * is at most kernel/2. ceil_mode non-zero rounds the output size up
+ * (PyTorch's rule: a window starting in the right padding is dropped). */
+CNA_API cna_status cna_builder_max_pool2d(cna_builder *builder, const char *name,
+                                          const char *input, int kernel,
+                                          int stride, int padding,
+                                          int ceil_mode);
+
+/* Average pooling, as max pooling; count_include_pad non-zero divides by the
+ * window size including zero padding (PyTorch's default), zero by the
+ * number of input pixels in the window. */
+CNA_API cna_status cna_builder_avg_pool2d(cna_builder *builder, const char *name,
+                                          const char *input, int kernel,
+                                          int stride, int padding,
+                                          int ceil_mode, int count_include_pad);
+
+/* Adaptive average pooling to out_height x out_width (PyTorch's bins: row i
+ * averages rows floor(i*H/out) to ceil((i+1)*H/out) - 1). */
+CNA_API cna_status cna_builder_adaptive_avg_pool2d(cna_builder *builder,
+                                                   const char *name,
+                                                   const char *input,
+                                                   int out_height, int out_width);
+
+/* Average over each channel's whole plane: C x H x W -> C x 1 x 1. */
+CNA_API cna_status cna_builder_global_avg_pool(cna_builder *builder,
+                                               const char *name,
+                                               const char *input);
+
+/* Local response normalization across channels (AlexNet):
+ * b_c = a_c / (k + alpha/size * sum of a_j^2 over the size channels around c)
+ * ^ beta. size odd or even as in PyTorch (window c - size/2 .. c + (size-1)/2),
+ * size >= 1; alpha and beta finite and >= 0; k finite and > 0. */
+CNA_API cna_status cna_builder_lrn(cna_builder *builder, const char *name,
+                                   const char *input, int size, float alpha,
+                                   float beta, float k);
+
+/* Batch normalization in inference form, per channel:
+ * y = (x - running_mean) / sqrt(running_var + eps) * weight + bias.
+ * eps > 0 and finite. Learned tensors: weight, bias (counted as parameters);
+ * buffers: running_mean, running_var (not counted, as in PyTorch). */
+CNA_API cna_status cna_builder_batch_norm(cna_builder *builder, const char *name,
+                                          const char *input, float eps);
+
+/* max(x, 0) element-wise. */
+CNA_API cna_status cna_builder_relu(cna_builder *builder, const char *name,
+                                    const char *input);
+
+/* tanh(x) element-wise (LeNet-5). */
+CNA_API cna_status cna_builder_tanh(cna_builder *builder, const char *name,
+                                    const char *input);
+
+/* Dropout with drop probability p in [0, 1). The identity at inference. */
+CNA_API cna_status cna_builder_dropout(cna_builder *builder, const char *name,
+                                       const char *input, float p);
+
+/* Fully connected layer on the input flattened to C*H*W features:
+ * out = W x + b, W of shape (out_features, C*H*W); output out_features x 1 x 1. */
+CNA_API cna_status cna_builder_fully_connected(cna_builder *builder,
+                                               const char *name,
+                                               const char *input,
+                                               int out_features, int bias);
+
+/* C x H x W -> (C*H*W) x 1 x 1, same memory order. */
+CNA_API cna_status cna_builder_flatten(cna_builder *builder, const char *name,
+                                       const char *input);
+
+/* Softmax over the channels at each spatial position (over the whole vector
+ * for a flattened input). */
+CNA_API cna_status cna_builder_softmax(cna_builder *builder, const char *name,
+                                       const char *input);
+
+/* Concatenation along channels of num_inputs >= 1 layers with equal height
+ * and width, in the given order. inputs: array of names (borrowed). */
+CNA_API cna_status cna_builder_concat(cna_builder *builder, const char *name,
+                                      const char *const *inputs,
+                                      size_t num_inputs);
+
+/* Element-wise sum of two layers of identical shape (residual shortcut).
+ * a NULL is the layer added last; b must be named. */
+CNA_API cna_status cna_builder_add(cna_builder *builder, const char *name,
+                                   const char *a, const char *b);
+
+/* Zero channels around the input: C x H x W -> (before + C + after) x H x W
+ * (the ResNet paper's option-A identity shortcut, with a stride-2 1x1 max
+ * pool in front of it for the subsampling). before, after >= 0. */
+CNA_API cna_status cna_builder_channel_pad(cna_builder *builder, const char *name,
+                                           const char *input, int before,
+                                           int after);
+
+/* Makes the named layer the net's output (default: the layer added last).
+ * Layers that the output does not depend on stay in the graph and the
+ * summary but are not computed by cna_net_forward. */
+CNA_API cna_status cna_builder_set_output(cna_builder *builder, const char *name);
+
+/* Number of layers added so far. Errors: INVALID_ARGUMENT (NULL). */
+CNA_API cna_status cna_builder_layer_count(const cna_builder *builder, size_t *count);
+
+/* Output shape (C, H, W) of a layer added so far, by name (NULL: the layer
+ * added last). Errors: INVALID_ARGUMENT, NOT_FOUND. */
+CNA_API cna_status cna_builder_output_shape(const cna_builder *builder,
+                                            const char *name, size_t shape[3]);
+
+/* Creates a net from the builder's graph: allocates its parameters and
+ * initializes them deterministically from the options' seed (He uniform for
+ * convolutions and fully connected layers, zero biases, batch norm weight 1,
+ * bias 0, mean 0, variance 1). opts may be NULL for the defaults; only the
+ * seed and thread count are used here. The builder is unchanged and may
+ * build again. *out is owned by the caller (cna_net_destroy).
+ * Errors: INVALID_ARGUMENT, INVALID_GRAPH (no input layer), TOO_LARGE,
+ * OUT_OF_MEMORY. */
+CNA_API cna_status cna_builder_build(const cna_builder *builder,
+                                     const cna_options *opts, cna_net **out);
+
+/* -------------------------------------------------------------------- net */
+
+/* A network with its parameters, ready to run. Immutable after creation
+ * except through cna_net_set_tensor; every forward call keeps its scratch
+ * memory to itself, so one net can be run from many threads at once. */
+
+/* Number of architectures in the zoo. Any thread. */
+CNA_API size_t cna_arch_count(void);
+
+/* Name of zoo architecture number index (0 <= index < cna_arch_count()),
+ * e.g. "resnet50", or NULL past the end. Static string. Any thread. */
+CNA_API const char *cna_arch_name(size_t index);
+
+/* One-line description of a zoo architecture ("ResNet-50, He et al. 2015,
+ * torchvision layout"), or NULL for an unknown name. Static. Any thread. */
+CNA_API const char *cna_arch_description(const char *arch);
+
+/* Builds zoo architecture arch (a name from cna_arch_name) through the
+ * builder API and creates the net as cna_builder_build does. Names that
+ * torchvision also uses are torchvision's models layer for layer: layer
+ * names are torchvision's module paths, tensor names its state_dict keys.
+ * opts may be NULL for the defaults. *out is owned by the caller.
+ * Errors: INVALID_ARGUMENT (arch or out NULL), NOT_FOUND (unknown arch; the
+ * message names the closest ones), INVALID_SHAPE (input size too small),
+ * OUT_OF_MEMORY. Thread safety: any thread; opts only read. */
+CNA_API cna_status cna_net_create_arch(const char *arch, const cna_options *opts,
+                                       cna_net **out);
+
+/* Frees a net and its parameters. No forward call may be running on it.
+ * NULL is fine. */
+CNA_API void cna_net_destroy(cna_net *net);
+
+/* Runs the net on batch images. input: batch x C x H x W floats in the
+ * net's input shape, borrowed. output: room for batch x output size floats,
+ * written in full on success (unspecified on failure). batch 0 does nothing.
+ * Only the layers the output depends on are computed.
+ * Errors: INVALID_ARGUMENT (NULL pointers), TOO_LARGE (batch too large for
+ * memory sizes), OUT_OF_MEMORY.
+ * Thread safety: any number of threads may run forward on one net at once;
+ * not concurrently with cna_net_set_tensor or cna_net_destroy. */
+CNA_API cna_status cna_net_forward(cna_net *net, const float *input, size_t batch,
+                                   float *output);
+
+/* The input shape (C, H, W) of one image. Errors: INVALID_ARGUMENT. */
+CNA_API cna_status cna_net_input_shape(const cna_net *net, size_t shape[3]);
+
+/* The number of output floats per image (C*H*W of the output layer).
+ * Errors: INVALID_ARGUMENT. */
+CNA_API cna_status cna_net_output_size(const cna_net *net, size_t *size);
+
+/* Threads the net was created for (see cna_options_set_num_threads).
+ * Errors: INVALID_ARGUMENT. */
+CNA_API cna_status cna_net_num_threads(const cna_net *net, int *num_threads);
+
+/* ----------------------------------------------------------------- summary */
+
+/* Per-layer figures, as the lecture notes count them. Pinned values. */
+typedef enum cna_stat {
+  /* Learned parameters: weights and biases; batch norm weight and bias (its
+   * running statistics are buffers, not parameters, as in PyTorch). */
+  CNA_STAT_PARAMS = 0,
+  /* Output elements per image (C*H*W); the notes' "memory". */
+  CNA_STAT_ACTIVATIONS = 1,
+  /* The same in bytes (float32). */
+  CNA_STAT_ACTIVATION_BYTES = 2,
+  /* Multiply-accumulates per image: convolution out_elems * (in_channels /
+   * groups) * kernel_h * kernel_w, fully connected in * out; 0 for every
+   * other layer (torchvision_table.json's rule). */
+  CNA_STAT_MACS = 3,
+  /* Receptive field of one output element on the input image, in input
+   * pixels (height and width), through every branch (the largest). It may
+   * exceed the image: it counts the padding. */
+  CNA_STAT_RF_HEIGHT = 4,
+  CNA_STAT_RF_WIDTH = 5,
+  /* Distance on the input between adjacent output elements ("jump",
+   * the product of the strides), height and width. */
+  CNA_STAT_RF_JUMP_HEIGHT = 6,
+  CNA_STAT_RF_JUMP_WIDTH = 7,
+  /* Layers with weights (conv2d, fully connected) on the longest path from
+   * the input to this layer, this layer included: VGG-16's output has 16. */
+  CNA_STAT_DEPTH = 8,
+  /* Parameter tensor buffers that are not parameters (batch norm running
+   * mean and variance), in elements. */
+  CNA_STAT_BUFFERS = 9
+} cna_stat;
+
+/* Number of layers, the input layer included. Errors: INVALID_ARGUMENT. */
+CNA_API cna_status cna_net_layer_count(const cna_net *net, size_t *count);
+
+/* Name of layer index (in the order added, which is a topological order).
+ * *name is owned by net. Errors: INVALID_ARGUMENT (NULL, index out of range). */
+CNA_API cna_status cna_net_layer_name(const cna_net *net, size_t index,
+                                      const char **name);
+
+/* Type of layer index. Errors: INVALID_ARGUMENT. */
+CNA_API cna_status cna_net_layer_type(const cna_net *net, size_t index,
+                                      cna_layer_type *type);
+
+/* Output shape (C, H, W) of layer index, per image. Errors: INVALID_ARGUMENT. */
+CNA_API cna_status cna_net_layer_output_shape(const cna_net *net, size_t index,
+                                              size_t shape[3]);
+
+/* Number of inputs of layer index (0 for the input layer). */
+CNA_API cna_status cna_net_layer_input_count(const cna_net *net, size_t index,
+                                             size_t *count);
+
+/* Index of input number k of layer index (the producing layer). */
+CNA_API cna_status cna_net_layer_input(const cna_net *net, size_t index, size_t k,
+                                       size_t *producer);
+
+/* Index of the layer called name. Errors: INVALID_ARGUMENT, NOT_FOUND (the
+ * message names the closest existing layers). */
+CNA_API cna_status cna_net_find_layer(const cna_net *net, const char *name,
+                                      size_t *index);
+
+/* One figure of layer index. Errors: INVALID_ARGUMENT (unknown stat too). */
+CNA_API cna_status cna_net_layer_stat(const cna_net *net, size_t index,
+                                      cna_stat stat, uint64_t *value);
+
+/* One figure of the whole net: PARAMS, MACS and BUFFERS are summed over all
+ * layers. ACTIVATIONS and ACTIVATION_BYTES are the activation memory of one
+ * image as the notes count it: the input and every layer's output, except
+ * the layers that work in place on their input (relu, tanh, dropout,
+ * flatten), whose outputs are not counted twice. RF_* and DEPTH are those
+ * of the output layer. Errors: INVALID_ARGUMENT. */
+CNA_API cna_status cna_net_total_stat(const cna_net *net, cna_stat stat,
+                                      uint64_t *value);
+
+/* ----------------------------------------------------------------- tensors */
+
+/* The net's parameter tensors (weights, biases, batch norm statistics), in
+ * layer order. Named "<layer>.<kind>" with kind weight, bias, running_mean
+ * or running_var: for zoo nets, torchvision's state_dict keys. */
+
+/* Number of tensors. Errors: INVALID_ARGUMENT. */
+CNA_API cna_status cna_net_tensor_count(const cna_net *net, size_t *count);
+
+/* Name of tensor index, owned by net. Errors: INVALID_ARGUMENT. */
+CNA_API cna_status cna_net_tensor_name(const cna_net *net, size_t index,
+                                       const char **name);
+
+/* Shape of tensor index: *ndim (1..4) dimensions written to dims[0..3].
+ * Errors: INVALID_ARGUMENT. */
+CNA_API cna_status cna_net_tensor_shape(const cna_net *net, size_t index,
+                                        size_t *ndim, size_t dims[4]);
+
+/* Index of the tensor called name. Errors: INVALID_ARGUMENT, NOT_FOUND. */
+CNA_API cna_status cna_net_find_tensor(const cna_net *net, const char *name,
+                                       size_t *index);
+
+/* Copies tensor index into data, which holds count floats; count must equal
+ * the tensor's element count. Errors: INVALID_ARGUMENT (count mismatch:
+ * the message gives both). Thread safety: as cna_net_forward. */
+CNA_API cna_status cna_net_get_tensor(const cna_net *net, size_t index,
+                                      float *data, size_t count);
+
+/* Replaces tensor index with count floats from data (borrowed); count must
+ * equal the tensor's element count. Errors: INVALID_ARGUMENT.
+ * Thread safety: no forward call may run on the net meanwhile. */
+CNA_API cna_status cna_net_set_tensor(cna_net *net, size_t index,
+                                      const float *data, size_t count);
+
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CNNARCH_H */

@@ -1,0 +1,6 @@
+/* Run-time version of the linked library. */
+#include "cnnarch.h"
+
+unsigned cna_version_number(void) { return CNA_VERSION_NUMBER; }
+
+const char *cna_version_string(void) { return CNA_VERSION_STRING; }

@@ -1,0 +1,43 @@
+/* Thread-local error messages behind cna_last_error_message(). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/common.h"
+
+#define CNA__ERROR_CAPACITY 1024
+
+static _Thread_local char cna__error_buffer[CNA__ERROR_CAPACITY];
+
+cna_status cna__error(cna_status status, const char *fmt, ...) {
+  va_list args;
+  va_start(args, fmt);
+  vsnprintf(cna__error_buffer, sizeof cna__error_buffer, fmt, args);
+  va_end(args);
+  return status;
+}
+
+void cna__error_append(const char *fmt, ...) {
+  size_t used = strlen(cna__error_buffer);
+  if (used + 1 >= sizeof cna__error_buffer) return;
+  va_list args;
+  va_start(args, fmt);
+  vsnprintf(cna__error_buffer + used, sizeof cna__error_buffer - used, fmt, args);
+  va_end(args);
+}
+
+const char *cna_last_error_message(void) { return cna__error_buffer; }
+
+const char *cna_status_string(cna_status status) {
+  switch (status) {
+    case CNA_OK: return "ok";
+    case CNA_ERROR_INVALID_ARGUMENT: return "invalid argument";
+    case CNA_ERROR_OUT_OF_MEMORY: return "out of memory";
+    case CNA_ERROR_NOT_FOUND: return "not found";
+    case CNA_ERROR_INVALID_SHAPE: return "invalid shape";
+    case CNA_ERROR_INVALID_GRAPH: return "invalid graph";
+    case CNA_ERROR_TOO_LARGE: return "too large";
+    case CNA_ERROR_INTERNAL: return "internal error";
+  }
+  return "unknown status";
+}

@@ -1,0 +1,99 @@
+/* Strings, name suggestions, aligned memory and the deterministic RNG. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/common.h"
+
+char *cna__strdup(const char *s) {
+  size_t n = strlen(s) + 1;
+  char *copy = malloc(n);
+  if (copy != NULL) memcpy(copy, s, n);
+  return copy;
+}
+
+size_t cna__edit_distance(const char *a, const char *b, size_t cap) {
+  /* Levenshtein distance over two rows; names longer than 127 bytes are
+   * compared on their first 127, which is plenty for suggestions. */
+  enum { MAX = 128 };
+  size_t la = strlen(a), lb = strlen(b);
+  if (la >= MAX) la = MAX - 1;
+  if (lb >= MAX) lb = MAX - 1;
+  size_t prev[MAX], cur[MAX];
+  for (size_t j = 0; j <= lb; j++) prev[j] = j;
+  for (size_t i = 1; i <= la; i++) {
+    cur[0] = i;
+    size_t row_min = cur[0];
+    for (size_t j = 1; j <= lb; j++) {
+      size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      size_t best = prev[j - 1] + cost;
+      if (prev[j] + 1 < best) best = prev[j] + 1;
+      if (cur[j - 1] + 1 < best) best = cur[j - 1] + 1;
+      cur[j] = best;
+      if (best < row_min) row_min = best;
+    }
+    if (row_min >= cap) return cap;
+    memcpy(prev, cur, (lb + 1) * sizeof prev[0]);
+  }
+  return prev[lb] < cap ? prev[lb] : cap;
+}
+
+void cna__suggest_names(const char *name, cna__name_at names, const void *ctx,
+                        size_t count) {
+  enum { SHOW = 3 };
+  size_t best[SHOW], best_dist[SHOW], found = 0;
+  /* A suggestion is worth making when it is within a third of the name's
+   * length (at least 2 edits): typos, not unrelated names. */
+  size_t cap = strlen(name) / 3;
+  if (cap < 2) cap = 2;
+  cap += 1;
+  for (size_t i = 0; i < count; i++) {
+    size_t d = cna__edit_distance(name, names(ctx, i), cap);
+    if (d >= cap) continue;
+    if (found == SHOW && d >= best_dist[SHOW - 1]) continue;
+    size_t pos = found < SHOW ? found++ : SHOW - 1;
+    /* Insertion into the short sorted list; equal distances keep layer order. */
+    while (pos > 0 && best_dist[pos - 1] > d) {
+      best[pos] = best[pos - 1];
+      best_dist[pos] = best_dist[pos - 1];
+      pos--;
+    }
+    best[pos] = i;
+    best_dist[pos] = d;
+  }
+  if (found == 0) return;
+  cna__error_append(" (did you mean ");
+  for (size_t k = 0; k < found; k++)
+    cna__error_append("%s'%s'", k ? ", " : "", names(ctx, best[k]));
+  cna__error_append("?)");
+}
+
+void *cna__aligned_alloc(size_t bytes) {
+  if (bytes == 0 || bytes > SIZE_MAX - 63) return NULL;
+  return aligned_alloc(64, (bytes + 63) & ~(size_t)63);
+}
+
+void cna__aligned_free(void *p) { free(p); }
+
+static uint64_t cna__splitmix64(uint64_t *state) {
+  uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+void cna__rng_init(cna__rng *rng, uint64_t seed, const char *stream) {
+  /* FNV-1a of the stream name, mixed with the seed. */
+  uint64_t h = 0xCBF29CE484222325ull;
+  for (const unsigned char *p = (const unsigned char *)stream; *p; p++) {
+    h ^= *p;
+    h *= 0x100000001B3ull;
+  }
+  uint64_t s = seed ^ h;
+  rng->state = cna__splitmix64(&s);
+}
+
+uint64_t cna__rng_next(cna__rng *rng) { return cna__splitmix64(&rng->state); }
+
+double cna__rng_uniform(cna__rng *rng) {
+  return (double)(cna__rng_next(rng) >> 11) * (1.0 / 9007199254740992.0);
+}

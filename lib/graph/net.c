@@ -1,0 +1,212 @@
+/* Creating a net from a graph: parameter tensors, their deterministic
+ * initialization, the per-layer figures of the summary, and the plan of
+ * which layers a forward pass computes. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/common.h"
+#include "graph/graph.h"
+#include "layers/layer.h"
+
+static void init_tensor(cna__tensor *t, const cna__tensor_desc *d, uint64_t seed) {
+  switch (d->init) {
+    case CNA__INIT_ZERO:
+      memset(t->data, 0, t->count * sizeof(float));
+      break;
+    case CNA__INIT_ONE:
+      for (size_t i = 0; i < t->count; i++) t->data[i] = 1.0f;
+      break;
+    case CNA__INIT_HE_UNIFORM: {
+      /* He et al. 2015 for ReLU layers, in its uniform form (variance
+       * 2 / fan_in). Double arithmetic and sqrt are exactly rounded, so
+       * every platform draws the same floats. */
+      const double bound = sqrt(6.0 / (double)(d->fan_in ? d->fan_in : 1));
+      cna__rng rng;
+      cna__rng_init(&rng, seed, t->name);
+      for (size_t i = 0; i < t->count; i++)
+        t->data[i] = (float)((2.0 * cna__rng_uniform(&rng) - 1.0) * bound);
+      break;
+    }
+  }
+}
+
+static cna_status create_tensors(cna_net *net, uint64_t seed) {
+  const cna__graph *g = &net->graph;
+  cna__tensor_desc descs[CNA__MAX_LAYER_TENSORS];
+  cna__shape shapes[1];
+
+  /* Count first so the table is one allocation. */
+  size_t total = 0;
+  for (size_t i = 0; i < g->num_layers; i++) {
+    const cna__layer *l = &g->layers[i];
+    const cna__layer_ops *ops = cna__layer_ops_of(l->type);
+    net->first_tensor[i] = total;
+    net->num_layer_tensors[i] = 0;
+    if (ops->tensors == NULL) continue;
+    /* Every layer with tensors has exactly one input. */
+    shapes[0] = g->layers[l->inputs[0]].out;
+    net->num_layer_tensors[i] = ops->tensors(l, shapes, descs);
+    total += net->num_layer_tensors[i];
+  }
+  if (total == 0) return CNA_OK;
+  net->tensors = calloc(total, sizeof *net->tensors);
+  if (net->tensors == NULL) goto oom;
+
+  for (size_t i = 0; i < g->num_layers; i++) {
+    const cna__layer *l = &g->layers[i];
+    if (net->num_layer_tensors[i] == 0) continue;
+    const cna__layer_ops *ops = cna__layer_ops_of(l->type);
+    shapes[0] = g->layers[l->inputs[0]].out;
+    ops->tensors(l, shapes, descs);
+    for (size_t k = 0; k < net->num_layer_tensors[i]; k++) {
+      cna__tensor *t = &net->tensors[net->num_tensors];
+      const cna__tensor_desc *d = &descs[k];
+      size_t name_len = strlen(l->name) + 1 + strlen(d->kind) + 1;
+      t->name = malloc(name_len);
+      if (t->name == NULL) goto oom;
+      memcpy(t->name, l->name, strlen(l->name));
+      t->name[strlen(l->name)] = '.';
+      memcpy(t->name + strlen(l->name) + 1, d->kind, strlen(d->kind) + 1);
+      t->ndim = d->ndim;
+      t->count = 1;
+      for (size_t j = 0; j < d->ndim; j++) {
+        t->dims[j] = d->dims[j];
+        t->count *= d->dims[j]; /* bounded by the graph's size checks */
+      }
+      t->is_parameter = d->is_parameter;
+      t->data = cna__aligned_alloc(t->count * sizeof(float));
+      net->num_tensors++;
+      if (t->data == NULL) goto oom;
+      init_tensor(t, d, seed);
+    }
+  }
+  return CNA_OK;
+oom:
+  return cna__error(CNA_ERROR_OUT_OF_MEMORY,
+                    "out of memory allocating the parameters (%zu tensors)", total);
+}
+
+static void compute_stats(cna_net *net) {
+  const cna__graph *g = &net->graph;
+  cna__rf rfs[64];
+  cna__shape shapes[64];
+  memset(&net->total, 0, sizeof net->total);
+  for (size_t i = 0; i < g->num_layers; i++) {
+    const cna__layer *l = &g->layers[i];
+    const cna__layer_ops *ops = cna__layer_ops_of(l->type);
+    cna__layer_stats *s = &net->stats[i];
+    memset(s, 0, sizeof *s);
+    s->activations = (uint64_t)l->out.c * l->out.h * l->out.w;
+    for (size_t k = 0; k < net->num_layer_tensors[i]; k++) {
+      const cna__tensor *t = &net->tensors[net->first_tensor[i] + k];
+      if (t->is_parameter)
+        s->params += t->count;
+      else
+        s->buffers += t->count;
+    }
+    if (l->type == CNA_LAYER_INPUT) {
+      s->rf = (cna__rf){1, 1, 1, 1, l->out.h, l->out.w};
+    } else {
+      /* Merging layers may have many inputs (DenseNet's concatenations);
+       * the rules read the first 64 in full and merge the rest here. */
+      size_t n = l->num_inputs < 64 ? l->num_inputs : 64;
+      for (size_t k = 0; k < n; k++) {
+        rfs[k] = net->stats[l->inputs[k]].rf;
+        shapes[k] = g->layers[l->inputs[k]].out;
+      }
+      cna__layer view = *l;
+      view.num_inputs = n;
+      if (ops->receptive_field != NULL)
+        ops->receptive_field(&view, shapes, rfs, &s->rf);
+      else
+        s->rf = rfs[0];
+      if (ops->macs != NULL) s->macs = ops->macs(l, shapes);
+      for (size_t k = 64; k < l->num_inputs; k++) {
+        cna__rf pair[2] = {s->rf, net->stats[l->inputs[k]].rf};
+        view.num_inputs = 2;
+        cna__rf_merge(&view, shapes, pair, &s->rf);
+      }
+      for (size_t k = 0; k < l->num_inputs; k++)
+        if (net->stats[l->inputs[k]].depth > s->depth)
+          s->depth = net->stats[l->inputs[k]].depth;
+    }
+    s->depth += ops->has_weights ? 1 : 0;
+    net->total.params += s->params;
+    net->total.buffers += s->buffers;
+    net->total.activations += ops->in_place ? 0 : s->activations;
+    net->total.macs += s->macs;
+  }
+  const cna__layer_stats *out = &net->stats[cna__graph_output(g)];
+  net->total.rf = out->rf;
+  net->total.depth = out->depth;
+}
+
+static void plan(cna_net *net) {
+  const cna__graph *g = &net->graph;
+  const size_t output = cna__graph_output(g);
+  /* Walk back from the output: inputs always come before their consumers. */
+  net->needed[output] = 1;
+  for (size_t i = output + 1; i-- > 0;) {
+    if (!net->needed[i]) continue;
+    for (size_t k = 0; k < g->layers[i].num_inputs; k++)
+      net->needed[g->layers[i].inputs[k]] = 1;
+  }
+  for (size_t i = 0; i < g->num_layers; i++) net->last_use[i] = i;
+  for (size_t i = 0; i < g->num_layers; i++) {
+    if (!net->needed[i]) continue;
+    for (size_t k = 0; k < g->layers[i].num_inputs; k++)
+      net->last_use[g->layers[i].inputs[k]] = i;
+  }
+}
+
+cna_status cna__net_create(const cna__graph *g, uint64_t seed, int num_threads,
+                           cna_net **out) {
+  if (g->num_layers == 0 || g->layers[0].type != CNA_LAYER_INPUT)
+    return cna__error(CNA_ERROR_INVALID_GRAPH,
+                      "the graph has no input layer: add one with cna_builder_input");
+  cna_net *net = calloc(1, sizeof *net);
+  if (net == NULL) return cna__error(CNA_ERROR_OUT_OF_MEMORY, "out of memory creating a net");
+  cna_status status = cna__graph_copy(&net->graph, g);
+  if (status != CNA_OK) {
+    free(net);
+    return status;
+  }
+  const size_t n = g->num_layers;
+  net->num_threads = num_threads;
+  net->first_tensor = calloc(n, sizeof *net->first_tensor);
+  net->num_layer_tensors = calloc(n, sizeof *net->num_layer_tensors);
+  net->stats = calloc(n, sizeof *net->stats);
+  net->needed = calloc(n, sizeof *net->needed);
+  net->last_use = calloc(n, sizeof *net->last_use);
+  if (net->first_tensor == NULL || net->num_layer_tensors == NULL || net->stats == NULL ||
+      net->needed == NULL || net->last_use == NULL) {
+    cna_net_destroy(net);
+    return cna__error(CNA_ERROR_OUT_OF_MEMORY, "out of memory creating a %zu-layer net", n);
+  }
+  status = create_tensors(net, seed);
+  if (status != CNA_OK) {
+    cna_net_destroy(net);
+    return status;
+  }
+  compute_stats(net);
+  plan(net);
+  *out = net;
+  return CNA_OK;
+}
+
+void cna_net_destroy(cna_net *net) {
+  if (net == NULL) return;
+  for (size_t i = 0; i < net->num_tensors; i++) {
+    free(net->tensors[i].name);
+    cna__aligned_free(net->tensors[i].data);
+  }
+  free(net->tensors);
+  free(net->first_tensor);
+  free(net->num_layer_tensors);
+  free(net->stats);
+  free(net->needed);
+  free(net->last_use);
+  cna__graph_free(&net->graph);
+  free(net);
+}

@@ -1,0 +1,90 @@
+/*
+ * Normalization layers.
+ *  batch_norm: eps. Tensors: weight, bias (parameters), running_mean,
+ *    running_var (buffers), one value per channel.
+ *  lrn: size, alpha, beta, k.
+ */
+#include <math.h>
+
+#include "common/common.h"
+#include "kernels/kernels.h"
+#include "layers/layer.h"
+
+static size_t elems(const cna__shape *s) { return s->c * s->h * s->w; }
+
+static cna_status same_shape(const cna__layer *layer, const cna__shape *inputs,
+                             cna__shape *out) {
+  (void)layer;
+  *out = inputs[0];
+  return CNA_OK;
+}
+
+static cna_status batch_norm_infer(const cna__layer *layer, const cna__shape *inputs,
+                                   cna__shape *out) {
+  const float eps = layer->attrs.eps;
+  if (!(eps > 0.0f) || isinf(eps))
+    return cna__error(CNA_ERROR_INVALID_ARGUMENT,
+                      "batch_norm '%s': eps must be positive and finite, found %g",
+                      layer->name, (double)eps);
+  return same_shape(layer, inputs, out);
+}
+
+static size_t batch_norm_tensors(const cna__layer *layer, const cna__shape *inputs,
+                                 cna__tensor_desc *d) {
+  (void)layer;
+  const size_t c = inputs[0].c;
+  d[0] = (cna__tensor_desc){"weight", 1, {c}, CNA__INIT_ONE, 0, 1};
+  d[1] = (cna__tensor_desc){"bias", 1, {c}, CNA__INIT_ZERO, 0, 1};
+  d[2] = (cna__tensor_desc){"running_mean", 1, {c}, CNA__INIT_ZERO, 0, 0};
+  d[3] = (cna__tensor_desc){"running_var", 1, {c}, CNA__INIT_ONE, 0, 0};
+  return 4;
+}
+
+static cna_status batch_norm_forward(const cna__layer *layer,
+                                     const cna__forward_args *args) {
+  const cna__shape *s = &layer->out;
+  for (size_t n = 0; n < args->batch; n++)
+    cna_f32_batch_norm__scalar(s->c, s->h * s->w, layer->attrs.eps, args->tensors[0],
+                               args->tensors[1], args->tensors[2], args->tensors[3],
+                               args->inputs[0] + n * elems(s), args->output + n * elems(s));
+  return CNA_OK;
+}
+
+const cna__layer_ops cna__batch_norm_ops = {
+    .type_name = "batch_norm",
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .infer = batch_norm_infer,
+    .tensors = batch_norm_tensors,
+    .forward = batch_norm_forward,
+};
+
+static cna_status lrn_infer(const cna__layer *layer, const cna__shape *inputs,
+                            cna__shape *out) {
+  const cna__attrs *a = &layer->attrs;
+  if (a->size < 1 || !isfinite(a->alpha) || a->alpha < 0.0f || !isfinite(a->beta) || a->beta < 0.0f ||
+      !isfinite(a->k) || !(a->k > 0.0f))
+    return cna__error(CNA_ERROR_INVALID_ARGUMENT,
+                      "lrn '%s': needs size >= 1, finite alpha >= 0, finite beta >= 0 and "
+                      "finite k > 0, found size %d, alpha %g, beta %g, k %g",
+                      layer->name, a->size, (double)a->alpha, (double)a->beta,
+                      (double)a->k);
+  return same_shape(layer, inputs, out);
+}
+
+static cna_status lrn_forward(const cna__layer *layer, const cna__forward_args *args) {
+  const cna__attrs *a = &layer->attrs;
+  const cna__shape *s = &layer->out;
+  for (size_t n = 0; n < args->batch; n++)
+    cna_f32_lrn__scalar(s->c, s->h * s->w, (size_t)a->size, a->alpha, a->beta, a->k,
+                        args->inputs[0] + n * elems(s), args->output + n * elems(s));
+  return CNA_OK;
+}
+
+const cna__layer_ops cna__lrn_ops = {
+    .type_name = "lrn",
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .infer = lrn_infer,
+    .forward = lrn_forward,
+};

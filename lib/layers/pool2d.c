@@ -1,0 +1,191 @@
+/*
+ * Pooling layers.
+ *  max_pool2d, avg_pool2d: kernel_h/w, stride_h/w, pad_top/left/bottom/right,
+ *    ceil_mode; avg_pool2d also count_include_pad.
+ *  adaptive_avg_pool2d: out_h, out_w.
+ *  global_avg_pool: no attributes.
+ */
+#include "common/common.h"
+#include "kernels/kernels.h"
+#include "layers/layer.h"
+
+static size_t plane_elems(const cna__shape *s) { return s->c * s->h * s->w; }
+
+static cna_status pool2d_infer(const cna__layer *layer, const cna__shape *inputs,
+                               cna__shape *out) {
+  const cna__attrs *a = &layer->attrs;
+  const char *type = cna_layer_type_name(layer->type);
+  const cna__shape *in = &inputs[0];
+  if (a->kernel_h < 1 || a->kernel_w < 1 || a->stride_h < 1 || a->stride_w < 1)
+    return cna__error(CNA_ERROR_INVALID_ARGUMENT,
+                      "%s '%s': kernel and stride must be at least 1, found kernel "
+                      "%dx%d, stride %dx%d",
+                      type, layer->name, a->kernel_h, a->kernel_w, a->stride_h,
+                      a->stride_w);
+  /* PyTorch's rule; it also guarantees every window sees an input pixel. */
+  if (a->pad_top < 0 || a->pad_left < 0 || a->pad_bottom < 0 || a->pad_right < 0 ||
+      a->pad_top > a->kernel_h / 2 || a->pad_bottom > a->kernel_h / 2 ||
+      a->pad_left > a->kernel_w / 2 || a->pad_right > a->kernel_w / 2)
+    return cna__error(CNA_ERROR_INVALID_ARGUMENT,
+                      "%s '%s': padding must be between 0 and half the kernel "
+                      "(%dx%d), found %d,%d,%d,%d",
+                      type, layer->name, a->kernel_h, a->kernel_w, a->pad_top,
+                      a->pad_left, a->pad_bottom, a->pad_right);
+  size_t oh = cna__window_output(in->h, a->kernel_h, a->stride_h, a->pad_top,
+                                 a->pad_bottom, 1, a->ceil_mode);
+  size_t ow = cna__window_output(in->w, a->kernel_w, a->stride_w, a->pad_left,
+                                 a->pad_right, 1, a->ceil_mode);
+  if (oh == 0 || ow == 0)
+    return cna__error(CNA_ERROR_INVALID_SHAPE,
+                      "%s '%s': kernel %dx%d is larger than the padded input %zux%zu "
+                      "(input %zux%zu)",
+                      type, layer->name, a->kernel_h, a->kernel_w,
+                      in->h + (size_t)a->pad_top + (size_t)a->pad_bottom,
+                      in->w + (size_t)a->pad_left + (size_t)a->pad_right, in->h, in->w);
+  *out = (cna__shape){in->c, oh, ow};
+  return CNA_OK;
+}
+
+static void pool2d_rf(const cna__layer *layer, const cna__shape *inputs,
+                      const cna__rf *in, cna__rf *out) {
+  (void)inputs;
+  const cna__attrs *a = &layer->attrs;
+  cna__rf_window(in, (uint64_t)a->kernel_h, (uint64_t)a->kernel_w,
+                 (uint64_t)a->stride_h, (uint64_t)a->stride_w, &layer->out, out);
+}
+
+static cna_pool2d_params pool2d_params(const cna__layer *layer, const cna__shape *in) {
+  const cna__attrs *a = &layer->attrs;
+  return (cna_pool2d_params){
+      .channels = in->c, .in_height = in->h, .in_width = in->w,
+      .out_height = layer->out.h, .out_width = layer->out.w,
+      .kernel_h = (size_t)a->kernel_h, .kernel_w = (size_t)a->kernel_w,
+      .stride_h = (size_t)a->stride_h, .stride_w = (size_t)a->stride_w,
+      .pad_top = (size_t)a->pad_top, .pad_left = (size_t)a->pad_left,
+      .pad_bottom = (size_t)a->pad_bottom, .pad_right = (size_t)a->pad_right,
+      .count_include_pad = a->count_include_pad,
+  };
+}
+
+static cna_status max_pool2d_forward(const cna__layer *layer,
+                                     const cna__forward_args *args) {
+  const cna__shape *in = &args->input_shapes[0];
+  const cna_pool2d_params p = pool2d_params(layer, in);
+  for (size_t n = 0; n < args->batch; n++)
+    cna_f32_max_pool2d__scalar(&p, args->inputs[0] + n * plane_elems(in),
+                               args->output + n * plane_elems(&layer->out));
+  return CNA_OK;
+}
+
+static cna_status avg_pool2d_forward(const cna__layer *layer,
+                                     const cna__forward_args *args) {
+  const cna__shape *in = &args->input_shapes[0];
+  const cna_pool2d_params p = pool2d_params(layer, in);
+  for (size_t n = 0; n < args->batch; n++)
+    cna_f32_avg_pool2d__scalar(&p, args->inputs[0] + n * plane_elems(in),
+                               args->output + n * plane_elems(&layer->out));
+  return CNA_OK;
+}
+
+const cna__layer_ops cna__max_pool2d_ops = {
+    .type_name = "max_pool2d",
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .infer = pool2d_infer,
+    .receptive_field = pool2d_rf,
+    .forward = max_pool2d_forward,
+};
+
+const cna__layer_ops cna__avg_pool2d_ops = {
+    .type_name = "avg_pool2d",
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .infer = pool2d_infer,
+    .receptive_field = pool2d_rf,
+    .forward = avg_pool2d_forward,
+};
+
+static cna_status adaptive_infer(const cna__layer *layer, const cna__shape *inputs,
+                                 cna__shape *out) {
+  const cna__attrs *a = &layer->attrs;
+  if (a->out_h < 1 || a->out_w < 1)
+    return cna__error(CNA_ERROR_INVALID_ARGUMENT,
+                      "adaptive_avg_pool2d '%s': output size must be at least 1x1, "
+                      "found %dx%d",
+                      layer->name, a->out_h, a->out_w);
+  *out = (cna__shape){inputs[0].c, (size_t)a->out_h, (size_t)a->out_w};
+  return CNA_OK;
+}
+
+/* The widest bin along one axis; bins of PyTorch's rule. */
+static uint64_t adaptive_max_bin(size_t in, size_t out) {
+  uint64_t widest = 1;
+  for (size_t i = 0; i < out; i++) {
+    size_t begin = i * in / out, end = ((i + 1) * in + out - 1) / out;
+    if (end - begin > widest) widest = end - begin;
+  }
+  return widest;
+}
+
+static void adaptive_rf(const cna__layer *layer, const cna__shape *inputs,
+                        const cna__rf *in, cna__rf *out) {
+  /* Bins are not evenly spaced unless out divides in; the receptive field
+   * uses the widest bin and the mean spacing rounded down. */
+  const cna__shape *s = &inputs[0];
+  uint64_t stride_h = s->h / layer->out.h, stride_w = s->w / layer->out.w;
+  cna__rf_window(in, adaptive_max_bin(s->h, layer->out.h),
+                 adaptive_max_bin(s->w, layer->out.w), stride_h ? stride_h : 1,
+                 stride_w ? stride_w : 1, &layer->out, out);
+}
+
+static cna_status adaptive_forward(const cna__layer *layer,
+                                   const cna__forward_args *args) {
+  const cna__shape *in = &args->input_shapes[0];
+  for (size_t n = 0; n < args->batch; n++)
+    cna_f32_adaptive_avg_pool2d__scalar(in->c, in->h, in->w, layer->out.h, layer->out.w,
+                                        args->inputs[0] + n * plane_elems(in),
+                                        args->output + n * plane_elems(&layer->out));
+  return CNA_OK;
+}
+
+const cna__layer_ops cna__adaptive_avg_pool2d_ops = {
+    .type_name = "adaptive_avg_pool2d",
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .infer = adaptive_infer,
+    .receptive_field = adaptive_rf,
+    .forward = adaptive_forward,
+};
+
+static cna_status global_infer(const cna__layer *layer, const cna__shape *inputs,
+                               cna__shape *out) {
+  (void)layer;
+  *out = (cna__shape){inputs[0].c, 1, 1};
+  return CNA_OK;
+}
+
+static void global_rf(const cna__layer *layer, const cna__shape *inputs,
+                      const cna__rf *in, cna__rf *out) {
+  (void)layer;
+  (void)inputs;
+  cna__rf_global(in, out);
+}
+
+static cna_status global_forward(const cna__layer *layer,
+                                 const cna__forward_args *args) {
+  const cna__shape *in = &args->input_shapes[0];
+  for (size_t n = 0; n < args->batch; n++)
+    cna_f32_global_avg_pool__scalar(in->c, in->h * in->w,
+                                    args->inputs[0] + n * plane_elems(in),
+                                    args->output + n * layer->out.c);
+  return CNA_OK;
+}
+
+const cna__layer_ops cna__global_avg_pool_ops = {
+    .type_name = "global_avg_pool",
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .infer = global_infer,
+    .receptive_field = global_rf,
+    .forward = global_forward,
+};
