@@ -118,10 +118,11 @@ $(TEST_RUNNER): $(TEST_SRCS) tests/tests.h $(STATIC)
 test-programs: deps
 	@$(MAKE) --no-print-directory all $(TEST_RUNNER)
 
-# Shell tests first (symbols, install), then the Check suites, whose summary
+# Shell tests first (symbols, examples, install), then the Check suites, whose summary
 # line closes the output.
 check: test-programs
 	@sh tests/symbols_test.sh $(SHARED) include/cnnarch.h
+	@sh tests/examples_test.sh $(BUILD)
 	@$(if $(SANITIZE),echo "install: skipped under SANITIZE (an instrumented library needs its runtime preloaded)",sh tests/install_test.sh "$(MAKE)" "$(BUILD)")
 	@CK_DEFAULT_TIMEOUT=600 $(TEST_RUNNER)
 
