@@ -49,8 +49,8 @@ EXAMPLE_LDFLAGS := -L$(BUILD)/lib -Wl,-rpath,'$$ORIGIN/../lib' $(SAN_FLAGS)
 TEST_SRCS := $(sort $(wildcard tests/*.c))
 TEST_RUNNER := $(BUILD)/tests/check_cnnarch
 
-.PHONY: all lib examples check test-programs demo install uninstall clean help \
-        deps deps-build
+.PHONY: all lib examples check test-programs check-torch demo install uninstall clean \
+        help deps deps-build deps-torch
 
 all: lib examples
 
@@ -126,6 +126,16 @@ check: test-programs
 	@$(if $(SANITIZE),echo "install: skipped under SANITIZE (an instrumented library needs its runtime preloaded)",sh tests/install_test.sh "$(MAKE)" "$(BUILD)")
 	@CK_DEFAULT_TIMEOUT=600 $(TEST_RUNNER)
 
+# Whole networks against PyTorch (Debian's python3-torch): tensor names and
+# shapes against torchvision's state_dicts, outputs with the same weights.
+deps-torch: deps-build
+	@$(call need_packages,$(if $(shell /usr/bin/python3 -c 'import torch, torchvision, numpy' \
+	  2>/dev/null && echo y),,python3 python3-numpy python3-torch python3-torchvision))
+
+check-torch: deps-torch
+	@$(MAKE) --no-print-directory lib
+	@/usr/bin/python3 tests/torch/parity.py --lib $(SHARED)
+
 # ---------------------------------------------------------------- demo
 
 demo: deps-build
@@ -160,5 +170,6 @@ help:
 	@echo "make demo       print the notes' architecture comparison, with latency"
 	@echo "make install    install (PREFIX=$(PREFIX), DESTDIR for staging)"
 	@echo "make check SANITIZE=address,undefined   the tests under sanitizers"
+	@echo "make check-torch   whole networks against PyTorch (installs python3-torch if root)"
 
 -include $(LIB_OBJS:.o=.d)

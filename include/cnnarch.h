@@ -311,14 +311,16 @@ CNA_API cna_status cna_builder_channel_pad(cna_builder *builder, const char *nam
 
 /* Makes the named layer the net's output (default: the layer added last).
  * Layers that the output does not depend on stay in the graph and the
- * summary but are not computed by cna_net_forward. */
+ * summary but are not computed by cna_net_forward.
+ * Errors: INVALID_ARGUMENT (NULL), NOT_FOUND. */
 CNA_API cna_status cna_builder_set_output(cna_builder *builder, const char *name);
 
 /* Number of layers added so far. Errors: INVALID_ARGUMENT (NULL). */
 CNA_API cna_status cna_builder_layer_count(const cna_builder *builder, size_t *count);
 
 /* Output shape (C, H, W) of a layer added so far, by name (NULL: the layer
- * added last). Errors: INVALID_ARGUMENT, NOT_FOUND. */
+ * added last). Errors: INVALID_ARGUMENT, NOT_FOUND (no such layer, or no
+ * layer at all). */
 CNA_API cna_status cna_builder_output_shape(const cna_builder *builder,
                                             const char *name, size_t shape[3]);
 
@@ -357,6 +359,7 @@ CNA_API const char *cna_arch_description(const char *arch);
  * opts may be NULL for the defaults. *out is owned by the caller.
  * Errors: INVALID_ARGUMENT (arch or out NULL), NOT_FOUND (unknown arch; the
  * message names the closest ones), INVALID_SHAPE (input size too small),
+ * TOO_LARGE (input size so large a layer exceeds the size limits),
  * OUT_OF_MEMORY. Thread safety: any thread; opts only read. */
 CNA_API cna_status cna_net_create_arch(const char *arch, const cna_options *opts,
                                        cna_net **out);

@@ -4,7 +4,8 @@
 #include "tests.h"
 
 int main(void) {
-  SRunner *runner = srunner_create(cna_test_layers_suite());
+  SRunner *runner = srunner_create(cna_test_api_suite());
+  srunner_add_suite(runner, cna_test_layers_suite());
   srunner_add_suite(runner, cna_test_zoo_suite());
   srunner_add_suite(runner, cna_test_forward_suite());
   srunner_run_all(runner, CK_NORMAL);

@@ -4,6 +4,7 @@
  * cna_last_error_message() what failed (layer name, expected and found). */
 #include <math.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,9 +55,6 @@ static void expect_builder_usable(cna_builder *b) {
   } while (0)
 
 /* Asserts the message contains every one of the NULL-terminated texts. */
-static void expect_message_has_all(const char *first, ...);
-
-#include <stdarg.h>
 static void expect_message_has_all(const char *first, ...) {
   va_list args;
   va_start(args, first);
@@ -403,6 +401,21 @@ START_TEST(options_input_too_small_for_alexnet) {
 }
 END_TEST
 
+START_TEST(options_input_too_large_for_lenet5) {
+  /* 16384x16384 is a valid option, but LeNet-5's first fully connected
+   * weight would hold 120 x 16 x 4093 x 4093 floats: refused while the graph
+   * is built, before anything is allocated. */
+  cna_options *opts = NULL;
+  ck_assert_ok(cna_options_create(&opts));
+  ck_assert_ok(cna_options_set_input_size(opts, CNA_MAX_INPUT_SIZE, CNA_MAX_INPUT_SIZE));
+  cna_net *net = NULL;
+  ck_assert_status(cna_net_create_arch("lenet5", opts, &net), CNA_ERROR_TOO_LARGE);
+  expect_message_has_all("classifier.1", "weight", "lenet5", NULL);
+  ck_assert_ptr_null(net);
+  cna_options_destroy(opts);
+}
+END_TEST
+
 START_TEST(options_destroyed_after_create) {
   cna_options *opts = NULL;
   ck_assert_ok(cna_options_create(&opts));
@@ -598,8 +611,8 @@ START_TEST(builder_layer_before_input) {
                     CNA_ERROR_INVALID_GRAPH, "input");
   ck_assert_refused(b, cna_builder_fully_connected(b, NULL, NULL, 4, 1),
                     CNA_ERROR_INVALID_GRAPH, "input");
-  ck_assert_refused(b, cna_builder_add(b, "sum", NULL, "x"), CNA_ERROR_NOT_FOUND, "'x'");
-  ck_assert_refused(b, cna_builder_add(b, "sum", NULL, "sum"), CNA_ERROR_NOT_FOUND, NULL);
+  ck_assert_refused(b, cna_builder_add(b, "sum", NULL, "x"), CNA_ERROR_INVALID_GRAPH,
+                    "input");
   /* Now the input, and the builder works. */
   ck_assert_ok(cna_builder_input(b, "data", 3, 8, 8));
   ck_assert_uint_eq(layer_count_of(b), 1);
@@ -695,7 +708,7 @@ START_TEST(builder_conv_kernel_too_large) {
   /* Dilated 3x3 with dilation 4 spans 9 > 8. */
   ck_assert_refused(b, cna_builder_conv2d_ex(b, "dil", NULL, 4, 3, 3, 1, 1, 0, 0, 4, 4, 1, 1),
                     CNA_ERROR_INVALID_SHAPE, "'dil'");
-  /* With padding 1 the 9x9 kernel fits exactly: 1x1. */
+  /* With padding 1 the 9x9 kernel fits the padded 10x10: 2x2. */
   ck_assert_ok(cna_builder_conv2d(b, "fits", NULL, 4, 9, 1, 1, 1));
   size_t shape[3];
   ck_assert_ok(cna_builder_output_shape(b, "fits", shape));
@@ -923,6 +936,12 @@ START_TEST(builder_build_errors) {
   cna_builder *b = NULL;
   cna_net *net = NULL;
   ck_assert_ok(cna_builder_create(&b));
+  /* Nothing to query yet: refused, and the message says what is missing. */
+  size_t shape[3];
+  ck_assert_status(cna_builder_output_shape(b, NULL, shape), CNA_ERROR_NOT_FOUND);
+  ck_assert_message_has("cna_builder_output_shape: the builder has no layers yet");
+  ck_assert_status(cna_builder_set_output(b, "data"), CNA_ERROR_NOT_FOUND);
+  ck_assert_message_has("cna_builder_set_output: no layer named 'data'");
   ck_assert_status(cna_builder_build(b, NULL, &net), CNA_ERROR_INVALID_GRAPH);
   ck_assert_message_has("input");
   ck_assert_ptr_null(net);
@@ -1032,6 +1051,24 @@ START_TEST(builder_generated_names) {
   ck_assert_ok(cna_net_find_layer(net, "max_pool2d_3", &index));
   ck_assert_uint_eq(index, 3);
   cna_net_destroy(net);
+}
+END_TEST
+
+START_TEST(builder_generated_names_skip_taken_ones) {
+  /* A user layer already called "relu_2": the unnamed relu added as layer 2
+   * takes the next free name instead of being refused. */
+  cna_builder *b = builder_with_input(1, 4, 4);
+  ck_assert_ok(cna_builder_relu(b, "relu_2", NULL));
+  ck_assert_ok(cna_builder_relu(b, NULL, NULL));
+  ck_assert_ok(cna_builder_relu(b, "relu_4", NULL));
+  ck_assert_ok(cna_builder_relu(b, NULL, NULL));
+  size_t shape[3];
+  ck_assert_ok(cna_builder_output_shape(b, "relu_3", shape));
+  ck_assert_ok(cna_builder_output_shape(b, "relu_5", shape));
+  size_t count;
+  ck_assert_ok(cna_builder_layer_count(b, &count));
+  ck_assert_uint_eq(count, 5);
+  cna_builder_destroy(b);
 }
 END_TEST
 
@@ -1561,6 +1598,7 @@ Suite *cna_test_api_suite(void) {
   tcase_add_test(options, options_num_classes_resnet18);
   tcase_add_test(options, options_input_size_resnet18);
   tcase_add_test(options, options_input_too_small_for_alexnet);
+  tcase_add_test(options, options_input_too_large_for_lenet5);
   tcase_add_test(options, options_destroyed_after_create);
   suite_add_tcase(s, options);
 
@@ -1593,6 +1631,7 @@ Suite *cna_test_api_suite(void) {
   tcase_add_test(builder, builder_output_shape_queries);
   tcase_add_test(builder, builder_set_output);
   tcase_add_test(builder, builder_generated_names);
+  tcase_add_test(builder, builder_generated_names_skip_taken_ones);
   tcase_add_test(builder, builder_independent_of_nets);
   suite_add_tcase(s, builder);
 

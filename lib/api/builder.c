@@ -168,6 +168,9 @@ cna_status cna_builder_concat(cna_builder *builder, const char *name,
   if (inputs == NULL || num_inputs == 0)
     return cna__error(CNA_ERROR_INVALID_ARGUMENT,
                       "concat '%s': needs at least one input name", shown(name));
+  if (num_inputs > SIZE_MAX / sizeof(size_t))
+    return cna__error(CNA_ERROR_TOO_LARGE, "concat '%s': %zu inputs is too many",
+                      shown(name), num_inputs);
   size_t *indices = malloc(num_inputs * sizeof *indices);
   if (indices == NULL)
     return cna__error(CNA_ERROR_OUT_OF_MEMORY, "concat '%s': out of memory", shown(name));
@@ -207,7 +210,7 @@ cna_status cna_builder_set_output(cna_builder *builder, const char *name) {
     return cna__error(CNA_ERROR_INVALID_ARGUMENT,
                       "cna_builder_set_output: builder and name must not be NULL");
   size_t index;
-  cna_status status = cna__graph_resolve(&builder->graph, "(output)", name, &index);
+  cna_status status = cna__graph_lookup(&builder->graph, "cna_builder_set_output", name, &index);
   if (status != CNA_OK) return status;
   builder->graph.output = index;
   builder->graph.output_set = 1;
@@ -228,7 +231,8 @@ cna_status cna_builder_output_shape(const cna_builder *builder, const char *name
     return cna__error(CNA_ERROR_INVALID_ARGUMENT,
                       "cna_builder_output_shape: builder and shape must not be NULL");
   size_t index;
-  cna_status status = cna__graph_resolve(&builder->graph, "(query)", name, &index);
+  cna_status status =
+      cna__graph_lookup(&builder->graph, "cna_builder_output_shape", name, &index);
   if (status != CNA_OK) return status;
   const cna__shape *s = &builder->graph.layers[index].out;
   shape[0] = s->c;

@@ -81,6 +81,20 @@ cna_status cna__graph_resolve(const cna__graph *g, const char *layer_name,
   return CNA_ERROR_NOT_FOUND;
 }
 
+cna_status cna__graph_lookup(const cna__graph *g, const char *fn, const char *name,
+                             size_t *index) {
+  if (name == NULL) {
+    if (g->num_layers == 0)
+      return cna__error(CNA_ERROR_NOT_FOUND, "%s: the builder has no layers yet", fn);
+    *index = g->num_layers - 1;
+    return CNA_OK;
+  }
+  if (cna__graph_find(g, name, index)) return CNA_OK;
+  cna__error(CNA_ERROR_NOT_FOUND, "%s: no layer named '%s'", fn, name);
+  cna__suggest_names(name, layer_name_at, g, g->num_layers);
+  return CNA_ERROR_NOT_FOUND;
+}
+
 size_t cna__graph_output(const cna__graph *g) {
   return g->output_set ? g->output : g->num_layers - 1;
 }
@@ -124,14 +138,17 @@ cna_status cna__graph_add(cna__graph *g, const char *name, cna_layer_type type,
     return cna__error(CNA_ERROR_INVALID_ARGUMENT, "unknown layer type %d", (int)type);
 
   char generated[64];
+  size_t existing;
   if (name == NULL) {
-    snprintf(generated, sizeof generated, "%s_%zu", ops->type_name, g->num_layers);
+    /* "<type>_<index>", or the next free suffix if the user took that name. */
+    size_t suffix = g->num_layers;
+    do snprintf(generated, sizeof generated, "%s_%zu", ops->type_name, suffix++);
+    while (cna__graph_find(g, generated, &existing));
     name = generated;
   }
   if (name[0] == '\0')
     return cna__error(CNA_ERROR_INVALID_ARGUMENT, "%s layer: the name is empty",
                       ops->type_name);
-  size_t existing;
   if (cna__graph_find(g, name, &existing))
     return cna__error(CNA_ERROR_INVALID_GRAPH,
                       "%s '%s': layer %zu already has this name; names must be unique",

@@ -69,6 +69,11 @@ int cna__graph_find(const cna__graph *g, const char *name, size_t *index);
 cna_status cna__graph_resolve(const cna__graph *g, const char *layer_name,
                               const char *input, size_t *index);
 
+/* Finds a layer for a query (fn names the public function in messages):
+ * NULL means the last layer. Reports NOT_FOUND with suggestions. */
+cna_status cna__graph_lookup(const cna__graph *g, const char *fn, const char *name,
+                             size_t *index);
+
 /* Adds a layer after validating it and inferring its shape. name may be
  * NULL (a name is generated). On failure the graph is unchanged. */
 cna_status cna__graph_add(cna__graph *g, const char *name, cna_layer_type type,
