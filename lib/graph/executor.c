@@ -13,7 +13,6 @@ typedef struct cna__call {
   float **owned;         /* per layer: the buffer to free, if ours */
   const float **inputs;  /* scratch for one layer's input pointers */
   cna__shape *shapes;    /* scratch for one layer's input shapes */
-  const float **tensors; /* scratch for one layer's tensor pointers */
 } cna__call;
 
 static void call_free(cna__call *c, size_t num_layers) {
@@ -54,7 +53,6 @@ cna_status cna__net_forward(const cna_net *net, const float *input, size_t batch
   c.inputs = calloc(max_inputs, sizeof *c.inputs);
   c.shapes = calloc(max_inputs, sizeof *c.shapes);
   const float *tensor_ptrs[CNA__MAX_LAYER_TENSORS];
-  c.tensors = tensor_ptrs;
   cna_status status = CNA_OK;
   if (c.outputs == NULL || c.owned == NULL || c.inputs == NULL || c.shapes == NULL) {
     status = cna__error(CNA_ERROR_OUT_OF_MEMORY, "out of memory starting a forward pass");

@@ -87,10 +87,18 @@ oom:
                     "out of memory allocating the parameters (%zu tensors)", total);
 }
 
-static void compute_stats(cna_net *net) {
+static cna_status compute_stats(cna_net *net) {
   const cna__graph *g = &net->graph;
-  cna__rf rfs[64];
-  cna__shape shapes[64];
+  size_t max_inputs = 1;
+  for (size_t i = 0; i < g->num_layers; i++)
+    if (g->layers[i].num_inputs > max_inputs) max_inputs = g->layers[i].num_inputs;
+  cna__rf *rfs = malloc(max_inputs * sizeof *rfs);
+  cna__shape *shapes = malloc(max_inputs * sizeof *shapes);
+  if (rfs == NULL || shapes == NULL) {
+    free(rfs);
+    free(shapes);
+    return cna__error(CNA_ERROR_OUT_OF_MEMORY, "out of memory computing the summary");
+  }
   memset(&net->total, 0, sizeof net->total);
   for (size_t i = 0; i < g->num_layers; i++) {
     const cna__layer *l = &g->layers[i];
@@ -108,28 +116,16 @@ static void compute_stats(cna_net *net) {
     if (l->type == CNA_LAYER_INPUT) {
       s->rf = (cna__rf){1, 1, 1, 1, l->out.h, l->out.w};
     } else {
-      /* Merging layers may have many inputs (DenseNet's concatenations);
-       * the rules read the first 64 in full and merge the rest here. */
-      size_t n = l->num_inputs < 64 ? l->num_inputs : 64;
-      for (size_t k = 0; k < n; k++) {
+      for (size_t k = 0; k < l->num_inputs; k++) {
         rfs[k] = net->stats[l->inputs[k]].rf;
         shapes[k] = g->layers[l->inputs[k]].out;
+        if (net->stats[l->inputs[k]].depth > s->depth) s->depth = net->stats[l->inputs[k]].depth;
       }
-      cna__layer view = *l;
-      view.num_inputs = n;
       if (ops->receptive_field != NULL)
-        ops->receptive_field(&view, shapes, rfs, &s->rf);
+        ops->receptive_field(l, shapes, rfs, &s->rf);
       else
         s->rf = rfs[0];
       if (ops->macs != NULL) s->macs = ops->macs(l, shapes);
-      for (size_t k = 64; k < l->num_inputs; k++) {
-        cna__rf pair[2] = {s->rf, net->stats[l->inputs[k]].rf};
-        view.num_inputs = 2;
-        cna__rf_merge(&view, shapes, pair, &s->rf);
-      }
-      for (size_t k = 0; k < l->num_inputs; k++)
-        if (net->stats[l->inputs[k]].depth > s->depth)
-          s->depth = net->stats[l->inputs[k]].depth;
     }
     s->depth += ops->has_weights ? 1 : 0;
     net->total.params += s->params;
@@ -140,6 +136,9 @@ static void compute_stats(cna_net *net) {
   const cna__layer_stats *out = &net->stats[cna__graph_output(g)];
   net->total.rf = out->rf;
   net->total.depth = out->depth;
+  free(rfs);
+  free(shapes);
+  return CNA_OK;
 }
 
 static void plan(cna_net *net) {
@@ -189,7 +188,11 @@ cna_status cna__net_create(const cna__graph *g, uint64_t seed, int num_threads,
     cna_net_destroy(net);
     return status;
   }
-  compute_stats(net);
+  status = compute_stats(net);
+  if (status != CNA_OK) {
+    cna_net_destroy(net);
+    return status;
+  }
   plan(net);
   *out = net;
   return CNA_OK;
