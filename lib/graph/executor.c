@@ -24,8 +24,6 @@ static void call_free(cna__call *c, size_t num_layers) {
   free(c->shapes);
 }
 
-static size_t elems(const cna__shape *s) { return s->c * s->h * s->w; }
-
 cna_status cna__net_forward(const cna_net *net, const float *input, size_t batch,
                             float *output) {
   const cna__graph *g = &net->graph;
@@ -37,7 +35,7 @@ cna_status cna__net_forward(const cna_net *net, const float *input, size_t batch
    * largest once. */
   size_t max_elems = 0, max_inputs = 1;
   for (size_t i = 0; i < n; i++) {
-    if (elems(&g->layers[i].out) > max_elems) max_elems = elems(&g->layers[i].out);
+    if (cna__shape_elems(&g->layers[i].out) > max_elems) max_elems = cna__shape_elems(&g->layers[i].out);
     if (g->layers[i].num_inputs > max_inputs) max_inputs = g->layers[i].num_inputs;
   }
   size_t bytes;
@@ -63,7 +61,7 @@ cna_status cna__net_forward(const cna_net *net, const float *input, size_t batch
     if (!net->needed[i]) continue;
     const cna__layer *l = &g->layers[i];
     const cna__layer_ops *ops = cna__layer_ops_of(l->type);
-    const size_t size = batch * elems(&l->out);
+    const size_t size = batch * cna__shape_elems(&l->out);
     if (l->type == CNA_LAYER_INPUT) {
       c.outputs[i] = input;
       if (i == out_index) memcpy(output, input, size * sizeof(float));

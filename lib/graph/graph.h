@@ -19,6 +19,10 @@ typedef struct cna__shape {
   size_t c, h, w;
 } cna__shape;
 
+/* Elements of one image's activations. Only for shapes of layers already in
+ * a graph: cna__graph_add has checked that the product fits. */
+static inline size_t cna__shape_elems(const cna__shape *s) { return s->c * s->h * s->w; }
+
 /* Every layer attribute; each layer type reads the ones it documents in
  * layers/. Unused fields stay zero. */
 typedef struct cna__attrs {

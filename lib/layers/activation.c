@@ -4,22 +4,13 @@
 #include "kernels/kernels.h"
 #include "layers/layer.h"
 
-static size_t elems(const cna__shape *s) { return s->c * s->h * s->w; }
-
-static cna_status same_shape(const cna__layer *layer, const cna__shape *inputs,
-                             cna__shape *out) {
-  (void)layer;
-  *out = inputs[0];
-  return CNA_OK;
-}
-
 static cna_status relu_forward(const cna__layer *layer, const cna__forward_args *args) {
-  cna_f32_relu__scalar(args->batch * elems(&layer->out), args->inputs[0], args->output);
+  cna_f32_relu__scalar(args->batch * cna__shape_elems(&layer->out), args->inputs[0], args->output);
   return CNA_OK;
 }
 
 static cna_status tanh_forward(const cna__layer *layer, const cna__forward_args *args) {
-  cna_f32_tanh__scalar(args->batch * elems(&layer->out), args->inputs[0], args->output);
+  cna_f32_tanh__scalar(args->batch * cna__shape_elems(&layer->out), args->inputs[0], args->output);
   return CNA_OK;
 }
 
@@ -27,8 +18,8 @@ static cna_status softmax_forward(const cna__layer *layer,
                                   const cna__forward_args *args) {
   const cna__shape *s = &layer->out;
   for (size_t n = 0; n < args->batch; n++)
-    cna_f32_softmax__scalar(s->c, s->h * s->w, args->inputs[0] + n * elems(s),
-                            args->output + n * elems(s));
+    cna_f32_softmax__scalar(s->c, s->h * s->w, args->inputs[0] + n * cna__shape_elems(s),
+                            args->output + n * cna__shape_elems(s));
   return CNA_OK;
 }
 
@@ -37,7 +28,7 @@ const cna__layer_ops cna__relu_ops = {
     .in_place = 1,
     .min_inputs = 1,
     .max_inputs = 1,
-    .infer = same_shape,
+    .infer = cna__infer_same_shape,
     .forward = relu_forward,
 };
 
@@ -46,7 +37,7 @@ const cna__layer_ops cna__tanh_ops = {
     .in_place = 1,
     .min_inputs = 1,
     .max_inputs = 1,
-    .infer = same_shape,
+    .infer = cna__infer_same_shape,
     .forward = tanh_forward,
 };
 
@@ -54,6 +45,6 @@ const cna__layer_ops cna__softmax_ops = {
     .type_name = "softmax",
     .min_inputs = 1,
     .max_inputs = 1,
-    .infer = same_shape,
+    .infer = cna__infer_same_shape,
     .forward = softmax_forward,
 };

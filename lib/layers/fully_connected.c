@@ -6,8 +6,6 @@
 #include "kernels/kernels.h"
 #include "layers/layer.h"
 
-static size_t fc_in_features(const cna__shape *in) { return in->c * in->h * in->w; }
-
 static cna_status fc_infer(const cna__layer *layer, const cna__shape *inputs,
                            cna__shape *out) {
   (void)inputs;
@@ -21,7 +19,7 @@ static cna_status fc_infer(const cna__layer *layer, const cna__shape *inputs,
 
 static size_t fc_tensors(const cna__layer *layer, const cna__shape *inputs,
                          cna__tensor_desc *d) {
-  const size_t in_features = fc_in_features(&inputs[0]);
+  const size_t in_features = cna__shape_elems(&inputs[0]);
   d[0] = (cna__tensor_desc){.kind = "weight",
                             .ndim = 2,
                             .dims = {(size_t)layer->attrs.out_channels, in_features},
@@ -38,7 +36,7 @@ static size_t fc_tensors(const cna__layer *layer, const cna__shape *inputs,
 }
 
 static uint64_t fc_macs(const cna__layer *layer, const cna__shape *inputs) {
-  return (uint64_t)fc_in_features(&inputs[0]) * (uint64_t)layer->attrs.out_channels;
+  return (uint64_t)cna__shape_elems(&inputs[0]) * (uint64_t)layer->attrs.out_channels;
 }
 
 static void fc_rf(const cna__layer *layer, const cna__shape *inputs,
@@ -49,7 +47,7 @@ static void fc_rf(const cna__layer *layer, const cna__shape *inputs,
 }
 
 static cna_status fc_forward(const cna__layer *layer, const cna__forward_args *args) {
-  const size_t in_features = fc_in_features(&args->input_shapes[0]);
+  const size_t in_features = cna__shape_elems(&args->input_shapes[0]);
   const size_t out_features = (size_t)layer->attrs.out_channels;
   const float *bias = layer->attrs.bias ? args->tensors[1] : NULL;
   for (size_t n = 0; n < args->batch; n++)

@@ -54,6 +54,10 @@ void cna__rf_global(const cna__rf *in, cna__rf *out);
 void cna__rf_merge(const cna__layer *layer, const cna__shape *inputs,
                    const cna__rf *input_rfs, cna__rf *out);
 
+/* The shape rule of layers whose output has their input's shape. */
+cna_status cna__infer_same_shape(const cna__layer *layer, const cna__shape *inputs,
+                                 cna__shape *out);
+
 /* Output length of a sliding window (PyTorch's rule, ceil_mode included).
  * Returns 0 when the dilated kernel does not fit the padded input. */
 size_t cna__window_output(size_t in, int kernel, int stride, int pad_begin,

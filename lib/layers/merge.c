@@ -6,8 +6,6 @@
 #include "kernels/kernels.h"
 #include "layers/layer.h"
 
-static size_t elems(const cna__shape *s) { return s->c * s->h * s->w; }
-
 static cna_status concat_infer(const cna__layer *layer, const cna__shape *inputs,
                                cna__shape *out) {
   size_t channels = 0;
@@ -30,7 +28,7 @@ static cna_status concat_forward(const cna__layer *layer, const cna__forward_arg
   float *out = args->output;
   for (size_t n = 0; n < args->batch; n++)
     for (size_t i = 0; i < layer->num_inputs; i++) {
-      const size_t size = elems(&args->input_shapes[i]);
+      const size_t size = cna__shape_elems(&args->input_shapes[i]);
       memcpy(out, args->inputs[i] + n * size, size * sizeof(float));
       out += size;
     }
@@ -59,7 +57,7 @@ static cna_status add_infer(const cna__layer *layer, const cna__shape *inputs,
 }
 
 static cna_status add_forward(const cna__layer *layer, const cna__forward_args *args) {
-  cna_f32_add__scalar(args->batch * elems(&layer->out), args->inputs[0], args->inputs[1],
+  cna_f32_add__scalar(args->batch * cna__shape_elems(&layer->out), args->inputs[0], args->inputs[1],
                       args->output);
   return CNA_OK;
 }

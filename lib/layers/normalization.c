@@ -10,15 +10,6 @@
 #include "kernels/kernels.h"
 #include "layers/layer.h"
 
-static size_t elems(const cna__shape *s) { return s->c * s->h * s->w; }
-
-static cna_status same_shape(const cna__layer *layer, const cna__shape *inputs,
-                             cna__shape *out) {
-  (void)layer;
-  *out = inputs[0];
-  return CNA_OK;
-}
-
 static cna_status batch_norm_infer(const cna__layer *layer, const cna__shape *inputs,
                                    cna__shape *out) {
   const float eps = layer->attrs.eps;
@@ -26,7 +17,7 @@ static cna_status batch_norm_infer(const cna__layer *layer, const cna__shape *in
     return cna__error(CNA_ERROR_INVALID_ARGUMENT,
                       "batch_norm '%s': eps must be positive and finite, found %g",
                       layer->name, (double)eps);
-  return same_shape(layer, inputs, out);
+  return cna__infer_same_shape(layer, inputs, out);
 }
 
 static size_t batch_norm_tensors(const cna__layer *layer, const cna__shape *inputs,
@@ -46,7 +37,7 @@ static cna_status batch_norm_forward(const cna__layer *layer,
   for (size_t n = 0; n < args->batch; n++)
     cna_f32_batch_norm__scalar(s->c, s->h * s->w, layer->attrs.eps, args->tensors[0],
                                args->tensors[1], args->tensors[2], args->tensors[3],
-                               args->inputs[0] + n * elems(s), args->output + n * elems(s));
+                               args->inputs[0] + n * cna__shape_elems(s), args->output + n * cna__shape_elems(s));
   return CNA_OK;
 }
 
@@ -69,7 +60,7 @@ static cna_status lrn_infer(const cna__layer *layer, const cna__shape *inputs,
                       "finite k > 0, found size %d, alpha %g, beta %g, k %g",
                       layer->name, a->size, (double)a->alpha, (double)a->beta,
                       (double)a->k);
-  return same_shape(layer, inputs, out);
+  return cna__infer_same_shape(layer, inputs, out);
 }
 
 static cna_status lrn_forward(const cna__layer *layer, const cna__forward_args *args) {
@@ -77,7 +68,7 @@ static cna_status lrn_forward(const cna__layer *layer, const cna__forward_args *
   const cna__shape *s = &layer->out;
   for (size_t n = 0; n < args->batch; n++)
     cna_f32_lrn__scalar(s->c, s->h * s->w, (size_t)a->size, a->alpha, a->beta, a->k,
-                        args->inputs[0] + n * elems(s), args->output + n * elems(s));
+                        args->inputs[0] + n * cna__shape_elems(s), args->output + n * cna__shape_elems(s));
   return CNA_OK;
 }
 

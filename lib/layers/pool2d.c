@@ -9,8 +9,6 @@
 #include "kernels/kernels.h"
 #include "layers/layer.h"
 
-static size_t plane_elems(const cna__shape *s) { return s->c * s->h * s->w; }
-
 static cna_status pool2d_infer(const cna__layer *layer, const cna__shape *inputs,
                                cna__shape *out) {
   const cna__attrs *a = &layer->attrs;
@@ -72,8 +70,8 @@ static cna_status max_pool2d_forward(const cna__layer *layer,
   const cna__shape *in = &args->input_shapes[0];
   const cna_pool2d_params p = pool2d_params(layer, in);
   for (size_t n = 0; n < args->batch; n++)
-    cna_f32_max_pool2d__scalar(&p, args->inputs[0] + n * plane_elems(in),
-                               args->output + n * plane_elems(&layer->out));
+    cna_f32_max_pool2d__scalar(&p, args->inputs[0] + n * cna__shape_elems(in),
+                               args->output + n * cna__shape_elems(&layer->out));
   return CNA_OK;
 }
 
@@ -82,8 +80,8 @@ static cna_status avg_pool2d_forward(const cna__layer *layer,
   const cna__shape *in = &args->input_shapes[0];
   const cna_pool2d_params p = pool2d_params(layer, in);
   for (size_t n = 0; n < args->batch; n++)
-    cna_f32_avg_pool2d__scalar(&p, args->inputs[0] + n * plane_elems(in),
-                               args->output + n * plane_elems(&layer->out));
+    cna_f32_avg_pool2d__scalar(&p, args->inputs[0] + n * cna__shape_elems(in),
+                               args->output + n * cna__shape_elems(&layer->out));
   return CNA_OK;
 }
 
@@ -143,8 +141,8 @@ static cna_status adaptive_forward(const cna__layer *layer,
   const cna__shape *in = &args->input_shapes[0];
   for (size_t n = 0; n < args->batch; n++)
     cna_f32_adaptive_avg_pool2d__scalar(in->c, in->h, in->w, layer->out.h, layer->out.w,
-                                        args->inputs[0] + n * plane_elems(in),
-                                        args->output + n * plane_elems(&layer->out));
+                                        args->inputs[0] + n * cna__shape_elems(in),
+                                        args->output + n * cna__shape_elems(&layer->out));
   return CNA_OK;
 }
 
@@ -176,7 +174,7 @@ static cna_status global_forward(const cna__layer *layer,
   const cna__shape *in = &args->input_shapes[0];
   for (size_t n = 0; n < args->batch; n++)
     cna_f32_global_avg_pool__scalar(in->c, in->h * in->w,
-                                    args->inputs[0] + n * plane_elems(in),
+                                    args->inputs[0] + n * cna__shape_elems(in),
                                     args->output + n * layer->out.c);
   return CNA_OK;
 }

@@ -29,6 +29,13 @@ const char *cna_layer_type_name(cna_layer_type type) {
   return ops != NULL ? ops->type_name : "unknown";
 }
 
+cna_status cna__infer_same_shape(const cna__layer *layer, const cna__shape *inputs,
+                                 cna__shape *out) {
+  (void)layer;
+  *out = inputs[0];
+  return CNA_OK;
+}
+
 size_t cna__window_output(size_t in, int kernel, int stride, int pad_begin,
                           int pad_end, int dilation, int ceil_mode) {
   const size_t span = (size_t)dilation * (size_t)(kernel - 1) + 1;

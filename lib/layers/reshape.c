@@ -9,10 +9,8 @@
 #include "common/common.h"
 #include "layers/layer.h"
 
-static size_t elems(const cna__shape *s) { return s->c * s->h * s->w; }
-
 static cna_status copy_forward(const cna__layer *layer, const cna__forward_args *args) {
-  memcpy(args->output, args->inputs[0], args->batch * elems(&layer->out) * sizeof(float));
+  memcpy(args->output, args->inputs[0], args->batch * cna__shape_elems(&layer->out) * sizeof(float));
   return CNA_OK;
 }
 
@@ -39,7 +37,7 @@ const cna__layer_ops cna__dropout_ops = {
 static cna_status flatten_infer(const cna__layer *layer, const cna__shape *inputs,
                                 cna__shape *out) {
   (void)layer;
-  *out = (cna__shape){elems(&inputs[0]), 1, 1};
+  *out = (cna__shape){cna__shape_elems(&inputs[0]), 1, 1};
   return CNA_OK;
 }
 
@@ -72,10 +70,10 @@ static cna_status channel_pad_forward(const cna__layer *layer,
   const size_t before = (size_t)layer->attrs.pad_before * plane;
   const size_t after = (size_t)layer->attrs.pad_after * plane;
   for (size_t n = 0; n < args->batch; n++) {
-    float *out = args->output + n * elems(&layer->out);
+    float *out = args->output + n * cna__shape_elems(&layer->out);
     memset(out, 0, before * sizeof(float));
-    memcpy(out + before, args->inputs[0] + n * elems(in), elems(in) * sizeof(float));
-    memset(out + before + elems(in), 0, after * sizeof(float));
+    memcpy(out + before, args->inputs[0] + n * cna__shape_elems(in), cna__shape_elems(in) * sizeof(float));
+    memset(out + before + cna__shape_elems(in), 0, after * sizeof(float));
   }
   return CNA_OK;
 }
