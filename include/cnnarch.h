@@ -370,7 +370,8 @@ CNA_API void cna_net_destroy(cna_net *net);
 
 /* Runs the net on batch images. input: batch x C x H x W floats in the
  * net's input shape, borrowed. output: room for batch x output size floats,
- * written in full on success (unspecified on failure). batch 0 does nothing.
+ * written in full on success (unspecified on failure); it must not overlap
+ * input (refused with INVALID_ARGUMENT). batch 0 does nothing.
  * Only the layers the output depends on are computed.
  * Errors: INVALID_ARGUMENT (NULL pointers), TOO_LARGE (batch too large for
  * memory sizes), OUT_OF_MEMORY.
@@ -379,7 +380,8 @@ CNA_API void cna_net_destroy(cna_net *net);
 CNA_API cna_status cna_net_forward(cna_net *net, const float *input, size_t batch,
                                    float *output);
 
-/* The input shape (C, H, W) of one image. Errors: INVALID_ARGUMENT. */
+/* The input shape (C, H, W) of one image. Errors: INVALID_ARGUMENT.
+ * This and the two functions below only read the net: any thread. */
 CNA_API cna_status cna_net_input_shape(const cna_net *net, size_t shape[3]);
 
 /* The number of output floats per image (C*H*W of the output layer).
@@ -392,7 +394,13 @@ CNA_API cna_status cna_net_num_threads(const cna_net *net, int *num_threads);
 
 /* ----------------------------------------------------------------- summary */
 
-/* Per-layer figures, as the lecture notes count them. Pinned values. */
+/* The accessors below (summary and tensors) only read the net, except
+ * cna_net_set_tensor: any thread may call them at any time, also while
+ * forward calls run. Out-parameters are written only on success. */
+
+/* Per-layer figures, as the lecture notes count them. Pinned values.
+ * Figures saturate at UINT64_MAX (absurd strides can make receptive fields
+ * that large); they never wrap around. */
 typedef enum cna_stat {
   /* Learned parameters: weights and biases; batch norm weight and bias (its
    * running statistics are buffers, not parameters, as in PyTorch). */

@@ -35,7 +35,25 @@ for path in sys.argv[1:]:
 r18 = json.load(open(sys.argv[1]))
 assert r18["total"]["params"] == 11689512 and r18["input_shape"] == [3, 224, 224]
 PY
-  echo "examples: custom, summary and summary --json (valid JSON) ran"
+  # Every row of the zoo table in docs/architectures.md is what summary
+  # computes today.
+  python3 - "$bin/summary" docs/architectures.md <<'PY'
+import json, re, subprocess, sys
+summary, doc = sys.argv[1], open(sys.argv[2]).read()
+rows = re.findall(r"^\| `(\w+)` \| (\S+) \| (\d+) \| ([\d,]+) \| ([\d.]+) \| ([\d.]+) \| (\d+) \|$",
+                  doc, re.M)
+assert len(rows) >= 39, f"docs/architectures.md: only {len(rows)} zoo rows"
+for name, shape, *figures in rows:
+    d = json.loads(subprocess.run([summary, "--json", name], capture_output=True,
+                                  text=True, check=True).stdout)
+    t = d["total"]
+    spatial = [l for l in d["layers"] if l["output_shape"][1] > 1]
+    computed = ["x".join(map(str, d["input_shape"])), str(t["depth"]), f"{t['params']:,}",
+                f"{t['activation_bytes'] / 1e6:.2f}", f"{t['macs'] / 1e9:.3f}",
+                str(spatial[-1]["receptive_field"]["size"][0])]
+    assert [shape] + figures == computed, f"docs/architectures.md, {name}: {[shape] + figures} but summary computes {computed}"
+PY
+  echo "examples: custom, summary, summary --json (valid JSON) and the docs' zoo table agree"
 else
   echo "examples: custom and summary ran (python3 missing: JSON not validated)"
 fi

@@ -1573,6 +1573,45 @@ END_TEST
 
 /* ----------------------------------------------------------------- suite */
 
+START_TEST(forward_refuses_overlapping_buffers) {
+  cna_builder *b = builder_with_input(1, 4, 4);
+  ck_assert_ok(cna_builder_conv2d(b, "conv", NULL, 1, 3, 1, 1, 0));
+  cna_net *net = NULL;
+  ck_assert_ok(cna_builder_build(b, NULL, &net));
+  cna_builder_destroy(b);
+  float buffer[32] = {0};
+  ck_assert_status(cna_net_forward(net, buffer, 1, buffer), CNA_ERROR_INVALID_ARGUMENT);
+  ck_assert_message_has("overlaps");
+  ck_assert_status(cna_net_forward(net, buffer, 1, buffer + 8), CNA_ERROR_INVALID_ARGUMENT);
+  ck_assert_status(cna_net_forward(net, buffer + 8, 1, buffer), CNA_ERROR_INVALID_ARGUMENT);
+  ck_assert_ok(cna_net_forward(net, buffer, 1, buffer + 16)); /* adjacent is fine */
+  cna_net_destroy(net);
+}
+END_TEST
+
+START_TEST(named_input_on_empty_builder) {
+  cna_builder *b = NULL;
+  ck_assert_ok(cna_builder_create(&b));
+  ck_assert_status(cna_builder_relu(b, "r", "x"), CNA_ERROR_INVALID_GRAPH);
+  ck_assert_message_has("add an input layer first");
+  const char *inputs[1] = {"x"};
+  ck_assert_status(cna_builder_concat(b, "c", inputs, 1), CNA_ERROR_INVALID_GRAPH);
+  cna_builder_destroy(b);
+}
+END_TEST
+
+START_TEST(message_as_argument) {
+  /* Passing the thread's own message back in as a name is fine. */
+  cna_builder *b = builder_with_input(1, 4, 4);
+  ck_assert_status(cna_builder_relu(b, NULL, "nope"), CNA_ERROR_NOT_FOUND);
+  char before[256];
+  snprintf(before, sizeof before, "%s", cna_last_error_message());
+  ck_assert_status(cna_builder_relu(b, NULL, cna_last_error_message()), CNA_ERROR_NOT_FOUND);
+  ck_assert_message_has(before);
+  cna_builder_destroy(b);
+}
+END_TEST
+
 Suite *cna_test_api_suite(void) {
   Suite *s = suite_create("api");
 
@@ -1631,6 +1670,7 @@ Suite *cna_test_api_suite(void) {
   tcase_add_test(builder, builder_output_shape_queries);
   tcase_add_test(builder, builder_set_output);
   tcase_add_test(builder, builder_generated_names);
+  tcase_add_test(builder, named_input_on_empty_builder);
   tcase_add_test(builder, builder_generated_names_skip_taken_ones);
   tcase_add_test(builder, builder_independent_of_nets);
   suite_add_tcase(s, builder);
@@ -1648,12 +1688,14 @@ Suite *cna_test_api_suite(void) {
 
   TCase *forward = tcase_create("forward");
   tcase_add_test(forward, forward_null_arguments);
+  tcase_add_test(forward, forward_refuses_overlapping_buffers);
   tcase_add_test(forward, forward_batch_zero);
   tcase_add_test(forward, forward_huge_batch);
   suite_add_tcase(s, forward);
 
   TCase *errors = tcase_create("errors");
   tcase_add_test(errors, errors_thread_local);
+  tcase_add_test(errors, message_as_argument);
   tcase_add_test(errors, errors_concurrent_threads);
   tcase_add_test(errors, errors_success_keeps_message);
   tcase_add_test(errors, errors_messages_name_status_context);

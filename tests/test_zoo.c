@@ -207,6 +207,74 @@ START_TEST(three_3x3_convs_see_7x7) {
 }
 END_TEST
 
+static cna_net *build_or_fail(cna_builder *b) {
+  cna_net *net;
+  ck_assert_ok(cna_builder_build(b, NULL, &net));
+  cna_builder_destroy(b);
+  return net;
+}
+
+START_TEST(receptive_field_rules) {
+  cna_builder *b;
+  cna_net *net;
+  /* Adaptive pooling that upsamples sees no more than the image: 2 -> 7
+   * has bins of 1 pixel and one, [0, 2), of both. */
+  ck_assert_ok(cna_builder_create(&b));
+  ck_assert_ok(cna_builder_input(b, "x", 1, 2, 2));
+  ck_assert_ok(cna_builder_adaptive_avg_pool2d(b, "up", NULL, 7, 7));
+  ck_assert_ok(cna_builder_fully_connected(b, "fc", NULL, 3, 1));
+  net = build_or_fail(b);
+  ck_assert_uint_eq(layer_stat(net, "up", CNA_STAT_RF_HEIGHT), 2);
+  ck_assert_uint_eq(layer_stat(net, "fc", CNA_STAT_RF_HEIGHT), 2);
+  cna_net_destroy(net);
+
+  /* Uneven bins (10 -> 4: widths 3, 3, 3, 3 starting at 0, 2, 5, 7), then
+   * a 1x1 adaptive pool, which is a global pool. */
+  ck_assert_ok(cna_builder_create(&b));
+  ck_assert_ok(cna_builder_input(b, "x", 1, 10, 10));
+  ck_assert_ok(cna_builder_adaptive_avg_pool2d(b, "bins", NULL, 4, 4));
+  ck_assert_ok(cna_builder_adaptive_avg_pool2d(b, "one", NULL, 1, 1));
+  ck_assert_ok(cna_builder_global_avg_pool(b, "global", "bins"));
+  net = build_or_fail(b);
+  ck_assert_uint_eq(layer_stat(net, "bins", CNA_STAT_RF_HEIGHT), 3);
+  ck_assert_uint_eq(layer_stat(net, "one", CNA_STAT_RF_HEIGHT), 10);
+  ck_assert_uint_eq(layer_stat(net, "one", CNA_STAT_RF_JUMP_HEIGHT),
+                    layer_stat(net, "global", CNA_STAT_RF_JUMP_HEIGHT));
+  cna_net_destroy(net);
+
+  /* After flatten, channels are positions: softmax sees the whole 9 rows. */
+  ck_assert_ok(cna_builder_create(&b));
+  ck_assert_ok(cna_builder_input(b, "x", 1, 9, 9));
+  ck_assert_ok(cna_builder_conv2d(b, "conv", NULL, 1, 3, 1, 0, 0));
+  ck_assert_ok(cna_builder_flatten(b, "flat", NULL));
+  ck_assert_ok(cna_builder_softmax(b, "softmax", NULL));
+  net = build_or_fail(b);
+  ck_assert_uint_eq(layer_stat(net, "conv", CNA_STAT_RF_HEIGHT), 3);
+  ck_assert_uint_eq(layer_stat(net, "softmax", CNA_STAT_RF_HEIGHT), 9);
+  cna_net_destroy(net);
+
+  /* Strides near INT_MAX: the jump saturates instead of wrapping. */
+  ck_assert_ok(cna_builder_create(&b));
+  ck_assert_ok(cna_builder_input(b, "x", 1, 4, 4));
+  for (int i = 0; i < 4; i++)
+    ck_assert_ok(cna_builder_conv2d(b, NULL, NULL, 1, 1, 2147483647, 0, 0));
+  net = build_or_fail(b);
+  ck_assert_uint_eq(total_stat(net, CNA_STAT_RF_JUMP_HEIGHT), UINT64_MAX);
+  cna_net_destroy(net);
+
+  /* VGG-16 on 32x32 images: pool5 is 1x1, the classifier sees 212 pixels
+   * around it (not more because of the 7x7 adaptive pool). */
+  cna_options *opts;
+  ck_assert_ok(cna_options_create(&opts));
+  ck_assert_ok(cna_options_set_input_size(opts, 32, 32));
+  ck_assert_ok(cna_net_create_arch("vgg16", opts, &net));
+  cna_options_destroy(opts);
+  ck_assert_uint_eq(layer_stat(net, "features.30", CNA_STAT_RF_HEIGHT), 212);
+  ck_assert_uint_eq(total_stat(net, CNA_STAT_RF_HEIGHT), 212);
+  cna_net_destroy(net);
+}
+END_TEST
+
 START_TEST(notes_inception_naive) {
   cna_net *net = create("inception_naive");
   expect_shape(net, "branch1x1", 128, 28, 28);
@@ -394,6 +462,7 @@ Suite *cna_test_zoo_suite(void) {
   tcase_add_test(notes, notes_alexnet_rows);
   tcase_add_test(notes, notes_vgg16_rows);
   tcase_add_test(notes, three_3x3_convs_see_7x7);
+  tcase_add_test(notes, receptive_field_rules);
   tcase_add_test(notes, notes_inception_naive);
   tcase_add_test(notes, notes_inception_bottleneck);
   tcase_add_test(notes, zfnet_volumes);

@@ -12,6 +12,21 @@ cna_status cna_net_forward(cna_net *net, const float *input, size_t batch,
   if (net == NULL || input == NULL || output == NULL)
     return cna__error(CNA_ERROR_INVALID_ARGUMENT,
                       "cna_net_forward: net, input and output must not be NULL");
+  /* The output layer writes straight into output while reading its inputs:
+   * the two buffers must be apart. */
+  size_t in_shape[3], out_size, in_bytes, out_bytes;
+  cna_net_input_shape(net, in_shape);
+  cna_net_output_size(net, &out_size);
+  if (cna__mul_size(in_shape[0] * in_shape[1] * in_shape[2], batch, &in_bytes) &&
+      cna__mul_size(in_bytes, sizeof(float), &in_bytes) &&
+      cna__mul_size(out_size, batch, &out_bytes) &&
+      cna__mul_size(out_bytes, sizeof(float), &out_bytes)) {
+    const uintptr_t in = (uintptr_t)input, out = (uintptr_t)output;
+    if (batch > 0 && in < out + out_bytes && out < in + in_bytes)
+      return cna__error(CNA_ERROR_INVALID_ARGUMENT,
+                        "cna_net_forward: the output buffer overlaps the input; use "
+                        "separate buffers");
+  }
   return cna__net_forward(net, input, batch, output);
 }
 

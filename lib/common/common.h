@@ -38,6 +38,15 @@ static inline int cna__add_size(size_t a, size_t b, size_t *out) {
   return 1;
 }
 
+/* Saturating arithmetic for the summary figures: absurd but valid
+ * attributes (strides near INT_MAX) make them huge, never wrapped. */
+static inline uint64_t cna__sat_add(uint64_t a, uint64_t b) {
+  return b > UINT64_MAX - a ? UINT64_MAX : a + b;
+}
+static inline uint64_t cna__sat_mul(uint64_t a, uint64_t b) {
+  return a != 0 && b > UINT64_MAX / a ? UINT64_MAX : a * b;
+}
+
 /* malloc'ed copy of s, or NULL. */
 char *cna__strdup(const char *s);
 

@@ -9,21 +9,28 @@
 
 static _Thread_local char cna__error_buffer[CNA__ERROR_CAPACITY];
 
+/* Messages are formatted into a local buffer first: an argument may point
+ * into the thread's buffer (a caller passing cna_last_error_message() back
+ * in as a name), and vsnprintf's source and destination must not overlap. */
 cna_status cna__error(cna_status status, const char *fmt, ...) {
+  char message[CNA__ERROR_CAPACITY];
   va_list args;
   va_start(args, fmt);
-  vsnprintf(cna__error_buffer, sizeof cna__error_buffer, fmt, args);
+  vsnprintf(message, sizeof message, fmt, args);
   va_end(args);
+  memcpy(cna__error_buffer, message, strlen(message) + 1);
   return status;
 }
 
 void cna__error_append(const char *fmt, ...) {
+  char message[CNA__ERROR_CAPACITY];
   size_t used = strlen(cna__error_buffer);
   if (used + 1 >= sizeof cna__error_buffer) return;
   va_list args;
   va_start(args, fmt);
-  vsnprintf(cna__error_buffer + used, sizeof cna__error_buffer - used, fmt, args);
+  vsnprintf(message, sizeof cna__error_buffer - used, fmt, args);
   va_end(args);
+  memcpy(cna__error_buffer + used, message, strlen(message) + 1);
 }
 
 const char *cna_last_error_message(void) { return cna__error_buffer; }

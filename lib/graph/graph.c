@@ -65,12 +65,12 @@ static const char *layer_name_at(const void *ctx, size_t i) {
 
 cna_status cna__graph_resolve(const cna__graph *g, const char *layer_name,
                               const char *input, size_t *index) {
+  if (g->num_layers == 0)
+    return cna__error(CNA_ERROR_INVALID_GRAPH,
+                      "layer '%s': the builder has no layers yet: add an input layer "
+                      "first",
+                      layer_name);
   if (input == NULL) {
-    if (g->num_layers == 0)
-      return cna__error(CNA_ERROR_INVALID_GRAPH,
-                        "layer '%s' takes the previous layer as input, but there is "
-                        "none yet: add an input layer first",
-                        layer_name);
     *index = g->num_layers - 1;
     return CNA_OK;
   }

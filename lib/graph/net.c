@@ -128,10 +128,11 @@ static cna_status compute_stats(cna_net *net) {
       if (ops->macs != NULL) s->macs = ops->macs(l, shapes);
     }
     s->depth += ops->has_weights ? 1 : 0;
-    net->total.params += s->params;
-    net->total.buffers += s->buffers;
-    net->total.activations += ops->in_place ? 0 : s->activations;
-    net->total.macs += s->macs;
+    net->total.params = cna__sat_add(net->total.params, s->params);
+    net->total.buffers = cna__sat_add(net->total.buffers, s->buffers);
+    if (!ops->in_place)
+      net->total.activations = cna__sat_add(net->total.activations, s->activations);
+    net->total.macs = cna__sat_add(net->total.macs, s->macs);
   }
   const cna__layer_stats *out = &net->stats[cna__graph_output(g)];
   net->total.rf = out->rf;

@@ -115,25 +115,29 @@ static cna_status adaptive_infer(const cna__layer *layer, const cna__shape *inpu
   return CNA_OK;
 }
 
-/* The widest bin along one axis; bins of PyTorch's rule. */
-static uint64_t adaptive_max_bin(size_t in, size_t out) {
+/* One axis of adaptive pooling. The bins tile the whole input, so the
+ * outputs together see its whole extent; one output sees at most the widest
+ * bin. Bins start every in/out pixels on average: the jump when out <= in;
+ * when out > in neighbouring bins share pixels, so the jump stays. */
+static void adaptive_axis(uint64_t size, uint64_t jump, uint64_t extent, size_t in,
+                          size_t out, uint64_t *out_size, uint64_t *out_jump,
+                          uint64_t *out_extent) {
   uint64_t widest = 1;
   for (size_t i = 0; i < out; i++) {
     size_t begin = i * in / out, end = ((i + 1) * in + out - 1) / out;
     if (end - begin > widest) widest = end - begin;
   }
-  return widest;
+  *out_size = out == 1 ? extent : cna__sat_add(size, cna__sat_mul(widest - 1, jump));
+  *out_jump = out == 1 ? extent : out <= in ? cna__sat_mul(jump, in / out) : jump;
+  *out_extent = extent;
 }
 
 static void adaptive_rf(const cna__layer *layer, const cna__shape *inputs,
                         const cna__rf *in, cna__rf *out) {
-  /* Bins are not evenly spaced unless out divides in; the receptive field
-   * uses the widest bin and the mean spacing rounded down. */
-  const cna__shape *s = &inputs[0];
-  uint64_t stride_h = s->h / layer->out.h, stride_w = s->w / layer->out.w;
-  cna__rf_window(in, adaptive_max_bin(s->h, layer->out.h),
-                 adaptive_max_bin(s->w, layer->out.w), stride_h ? stride_h : 1,
-                 stride_w ? stride_w : 1, &layer->out, out);
+  adaptive_axis(in->size_h, in->jump_h, in->extent_h, inputs[0].h, layer->out.h,
+                &out->size_h, &out->jump_h, &out->extent_h);
+  adaptive_axis(in->size_w, in->jump_w, in->extent_w, inputs[0].w, layer->out.w,
+                &out->size_w, &out->jump_w, &out->extent_w);
 }
 
 static cna_status adaptive_forward(const cna__layer *layer,

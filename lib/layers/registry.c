@@ -1,4 +1,5 @@
 /* The table of layer types, and the rules several layer types share. */
+#include "common/common.h"
 #include "layers/layer.h"
 
 const cna__layer_ops *cna__layer_ops_of(cna_layer_type type) {
@@ -49,15 +50,22 @@ size_t cna__window_output(size_t in, int kernel, int stride, int pad_begin,
   return out;
 }
 
+/* One axis of a window rule: rf grows by (kernel - 1) input jumps. */
+static void rf_axis(uint64_t size, uint64_t jump, uint64_t kernel, uint64_t stride,
+                    size_t out, uint64_t *out_size, uint64_t *out_jump,
+                    uint64_t *out_extent) {
+  *out_size = cna__sat_add(size, cna__sat_mul(kernel - 1, jump));
+  *out_jump = cna__sat_mul(jump, stride);
+  *out_extent = cna__sat_add(*out_size, cna__sat_mul(out - 1, *out_jump));
+}
+
 void cna__rf_window(const cna__rf *in, uint64_t kernel_h, uint64_t kernel_w,
                     uint64_t stride_h, uint64_t stride_w,
                     const cna__shape *out_shape, cna__rf *out) {
-  out->size_h = in->size_h + (kernel_h - 1) * in->jump_h;
-  out->size_w = in->size_w + (kernel_w - 1) * in->jump_w;
-  out->jump_h = in->jump_h * stride_h;
-  out->jump_w = in->jump_w * stride_w;
-  out->extent_h = out->size_h + (out_shape->h - 1) * out->jump_h;
-  out->extent_w = out->size_w + (out_shape->w - 1) * out->jump_w;
+  rf_axis(in->size_h, in->jump_h, kernel_h, stride_h, out_shape->h, &out->size_h,
+          &out->jump_h, &out->extent_h);
+  rf_axis(in->size_w, in->jump_w, kernel_w, stride_w, out_shape->w, &out->size_w,
+          &out->jump_w, &out->extent_w);
 }
 
 void cna__rf_global(const cna__rf *in, cna__rf *out) {

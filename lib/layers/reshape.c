@@ -41,12 +41,22 @@ static cna_status flatten_infer(const cna__layer *layer, const cna__shape *input
   return CNA_OK;
 }
 
+/* Positions become channels: a layer after it that mixes channels (fully
+ * connected, softmax, a 1x1 convolution) sees the input's whole extent. */
+static void flatten_rf(const cna__layer *layer, const cna__shape *inputs,
+                       const cna__rf *in, cna__rf *out) {
+  (void)layer;
+  (void)inputs;
+  cna__rf_global(in, out);
+}
+
 const cna__layer_ops cna__flatten_ops = {
     .type_name = "flatten",
     .in_place = 1,
     .min_inputs = 1,
     .max_inputs = 1,
     .infer = flatten_infer,
+    .receptive_field = flatten_rf,
     .forward = copy_forward,
 };
 
