@@ -34,7 +34,7 @@ comma := ,
 
 BASE_CFLAGS := -std=c11 -Iinclude -Ilib $(WARNINGS) $(SAN_FLAGS)
 LIB_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -DCNA_BUILDING_LIBRARY
-LIBS := -lm -lpthread
+LIBS := -lz -lm -lpthread
 
 LIB_SRCS := $(sort $(shell find lib -name '*.c'))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -83,7 +83,8 @@ $(BUILD)/examples/%: examples/%.c $(SHARED) include/cnnarch.h
 
 # The tools a build needs and the Debian packages that bring them.
 deps-build:
-	@$(call need_packages,$(if $(shell command -v $(CC) 2>/dev/null),,build-essential))
+	@$(call need_packages,$(if $(shell command -v $(CC) 2>/dev/null),,build-essential) \
+	  $(if $(wildcard /usr/include/zlib.h),,zlib1g-dev))
 
 deps: deps-build
 	@$(call need_packages,$(if $(shell command -v pkg-config 2>/dev/null),,pkg-config) \

@@ -148,6 +148,9 @@ START_TEST(enum_values_are_pinned) {
   ck_assert_int_eq(CNA_ERROR_INVALID_GRAPH, 5);
   ck_assert_int_eq(CNA_ERROR_TOO_LARGE, 6);
   ck_assert_int_eq(CNA_ERROR_INTERNAL, 7);
+  ck_assert_int_eq(CNA_ERROR_IO, 8);
+  ck_assert_int_eq(CNA_ERROR_CORRUPT, 9);
+  ck_assert_int_eq(CNA_ERROR_UNSUPPORTED, 10);
 
   ck_assert_int_eq(CNA_LAYER_INPUT, 0);
   ck_assert_int_eq(CNA_LAYER_CONV2D, 1);
@@ -188,7 +191,8 @@ START_TEST(status_strings_distinct) {
                             CNA_ERROR_INVALID_SHAPE,
                             CNA_ERROR_INVALID_GRAPH,
                             CNA_ERROR_TOO_LARGE,
-                            CNA_ERROR_INTERNAL};
+                            CNA_ERROR_INTERNAL,         CNA_ERROR_IO,
+                            CNA_ERROR_CORRUPT,          CNA_ERROR_UNSUPPORTED};
   const size_t n = sizeof all / sizeof all[0];
   for (size_t i = 0; i < n; i++) {
     const char *s = cna_status_string(all[i]);
@@ -201,7 +205,7 @@ START_TEST(status_strings_distinct) {
                     s);
   }
   ck_assert_str_eq(cna_status_string(CNA_ERROR_INVALID_ARGUMENT), "invalid argument");
-  ck_assert_str_eq(cna_status_string((cna_status)8), "unknown status");
+  ck_assert_str_eq(cna_status_string((cna_status)11), "unknown status");
   ck_assert_str_eq(cna_status_string((cna_status)99), "unknown status");
   ck_assert_str_eq(cna_status_string((cna_status)-1), "unknown status");
 }

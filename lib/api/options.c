@@ -5,7 +5,7 @@
 #include "common/common.h"
 
 void cna__options_defaults(cna_options *opts) {
-  *opts = (cna_options){.num_threads = 1};
+  *opts = (cna_options){.num_threads = 1, .verify_weights = 1};
 }
 
 cna_status cna_options_create(cna_options **out) {
@@ -69,5 +69,11 @@ cna_status cna_options_set_seed(cna_options *opts, uint64_t seed) {
 cna_status cna_options_set_aux_logits(cna_options *opts, int enable) {
   CNA__CHECK_OPTS("cna_options_set_aux_logits");
   opts->aux_logits = enable != 0;
+  return CNA_OK;
+}
+
+cna_status cna_options_set_verify_weights(cna_options *opts, int verify) {
+  CNA__CHECK_OPTS("cna_options_set_verify_weights");
+  opts->verify_weights = verify != 0;
   return CNA_OK;
 }

@@ -10,6 +10,7 @@ struct cna_options {
   int input_height, input_width; /* 0: the architecture's default */
   uint64_t seed;
   int aux_logits;
+  int verify_weights; /* check the weights' CRC-32 on load */
 };
 
 /* The defaults, for a NULL options pointer. */

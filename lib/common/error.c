@@ -45,6 +45,9 @@ const char *cna_status_string(cna_status status) {
     case CNA_ERROR_INVALID_GRAPH: return "invalid graph";
     case CNA_ERROR_TOO_LARGE: return "too large";
     case CNA_ERROR_INTERNAL: return "internal error";
+    case CNA_ERROR_IO: return "input/output error";
+    case CNA_ERROR_CORRUPT: return "corrupt model";
+    case CNA_ERROR_UNSUPPORTED: return "unsupported";
   }
   return "unknown status";
 }

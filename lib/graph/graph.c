@@ -149,6 +149,10 @@ cna_status cna__graph_add(cna__graph *g, const char *name, cna_layer_type type,
   if (name[0] == '\0')
     return cna__error(CNA_ERROR_INVALID_ARGUMENT, "%s layer: the name is empty",
                       ops->type_name);
+  if (strlen(name) > CNA__MAX_LAYER_NAME)
+    return cna__error(CNA_ERROR_INVALID_ARGUMENT,
+                      "%s layer '%.40s...': the name has %zu bytes, at most %d", ops->type_name,
+                      name, strlen(name), CNA__MAX_LAYER_NAME);
   if (cna__graph_find(g, name, &existing))
     return cna__error(CNA_ERROR_INVALID_GRAPH,
                       "%s '%s': layer %zu already has this name; names must be unique",

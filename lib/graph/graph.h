@@ -23,6 +23,10 @@ typedef struct cna__shape {
  * a graph: cna__graph_add has checked that the product fits. */
 static inline size_t cna__shape_elems(const cna__shape *s) { return s->c * s->h * s->w; }
 
+/* Longest layer name, in bytes (model files store it in 16 bits, and its
+ * tensor names add a suffix). */
+#define CNA__MAX_LAYER_NAME 4096
+
 /* Every layer attribute; each layer type reads the ones it documents in
  * layers/. Unused fields stay zero. */
 typedef struct cna__attrs {
@@ -111,7 +115,10 @@ typedef struct cna__tensor {
   size_t dims[CNA__MAX_TENSOR_DIMS];
   size_t count;
   int is_parameter;
-  float *data; /* 64-byte aligned, owned */
+  cna__init init; /* how a new net fills it */
+  size_t fan_in;
+  float *data;    /* 64-byte aligned */
+  int owns_data;  /* 0: data points into the net's blob */
 } cna__tensor;
 
 /* Receptive field of a layer's output elements on the input image. extent is
@@ -145,11 +152,23 @@ struct cna_net {
   unsigned char *needed;
   size_t *last_use;
   int num_threads;
+  /* Memory that tensors point into when a net was loaded: a file mapping or
+   * an inflated section, released with the net. */
+  void *blob;
+  size_t blob_size;
+  void (*release_blob)(void *blob, size_t size);
 };
 
 /* Creates a net from a graph (copied) and initializes its tensors from seed. */
 cna_status cna__net_create(const cna__graph *g, uint64_t seed, int num_threads,
                            cna_net **out);
+
+/* The same without tensor data (every tensor's data is NULL): for loaders,
+ * which then point the tensors at their data. */
+cna_status cna__net_create_empty(const cna__graph *g, int num_threads, cna_net **out);
+
+/* Allocates and initializes every tensor of an empty net from seed. */
+cna_status cna__net_init_weights(cna_net *net, uint64_t seed);
 
 /* Runs the forward pass (graph/executor.c). */
 cna_status cna__net_forward(const cna_net *net, const float *input, size_t batch,

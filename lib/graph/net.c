@@ -9,8 +9,8 @@
 #include "graph/graph.h"
 #include "layers/layer.h"
 
-static void init_tensor(cna__tensor *t, const cna__tensor_desc *d, uint64_t seed) {
-  switch (d->init) {
+static void init_tensor(cna__tensor *t, uint64_t seed) {
+  switch (t->init) {
     case CNA__INIT_ZERO:
       memset(t->data, 0, t->count * sizeof(float));
       break;
@@ -21,7 +21,7 @@ static void init_tensor(cna__tensor *t, const cna__tensor_desc *d, uint64_t seed
       /* He et al. 2015 for ReLU layers, in its uniform form (variance
        * 2 / fan_in). Double arithmetic and sqrt are exactly rounded, so
        * every platform draws the same floats. */
-      const double bound = sqrt(6.0 / (double)(d->fan_in ? d->fan_in : 1));
+      const double bound = sqrt(6.0 / (double)(t->fan_in ? t->fan_in : 1));
       cna__rng rng;
       cna__rng_init(&rng, seed, t->name);
       for (size_t i = 0; i < t->count; i++)
@@ -31,7 +31,8 @@ static void init_tensor(cna__tensor *t, const cna__tensor_desc *d, uint64_t seed
   }
 }
 
-static cna_status create_tensors(cna_net *net, uint64_t seed) {
+/* The tensor table: names, shapes and how to initialize them; no data yet. */
+static cna_status create_tensors(cna_net *net) {
   const cna__graph *g = &net->graph;
   cna__tensor_desc descs[CNA__MAX_LAYER_TENSORS];
   cna__shape shapes[1];
@@ -75,16 +76,28 @@ static cna_status create_tensors(cna_net *net, uint64_t seed) {
         t->count *= d->dims[j]; /* bounded by the graph's size checks */
       }
       t->is_parameter = d->is_parameter;
-      t->data = cna__aligned_alloc(t->count * sizeof(float));
+      t->init = d->init;
+      t->fan_in = d->fan_in;
       net->num_tensors++;
-      if (t->data == NULL) goto oom;
-      init_tensor(t, d, seed);
     }
   }
   return CNA_OK;
 oom:
   return cna__error(CNA_ERROR_OUT_OF_MEMORY,
-                    "out of memory allocating the parameters (%zu tensors)", total);
+                    "out of memory allocating the tensor table (%zu tensors)", total);
+}
+
+cna_status cna__net_init_weights(cna_net *net, uint64_t seed) {
+  for (size_t i = 0; i < net->num_tensors; i++) {
+    cna__tensor *t = &net->tensors[i];
+    t->data = cna__aligned_alloc(t->count * sizeof(float));
+    if (t->data == NULL)
+      return cna__error(CNA_ERROR_OUT_OF_MEMORY,
+                        "out of memory for tensor '%s' (%zu floats)", t->name, t->count);
+    t->owns_data = 1;
+    init_tensor(t, seed);
+  }
+  return CNA_OK;
 }
 
 static cna_status compute_stats(cna_net *net) {
@@ -160,8 +173,7 @@ static void plan(cna_net *net) {
   }
 }
 
-cna_status cna__net_create(const cna__graph *g, uint64_t seed, int num_threads,
-                           cna_net **out) {
+cna_status cna__net_create_empty(const cna__graph *g, int num_threads, cna_net **out) {
   if (g->num_layers == 0 || g->layers[0].type != CNA_LAYER_INPUT)
     return cna__error(CNA_ERROR_INVALID_GRAPH,
                       "the graph has no input layer: add one with cna_builder_input");
@@ -184,12 +196,8 @@ cna_status cna__net_create(const cna__graph *g, uint64_t seed, int num_threads,
     cna_net_destroy(net);
     return cna__error(CNA_ERROR_OUT_OF_MEMORY, "out of memory creating a %zu-layer net", n);
   }
-  status = create_tensors(net, seed);
-  if (status != CNA_OK) {
-    cna_net_destroy(net);
-    return status;
-  }
-  status = compute_stats(net);
+  status = create_tensors(net);
+  if (status == CNA_OK) status = compute_stats(net);
   if (status != CNA_OK) {
     cna_net_destroy(net);
     return status;
@@ -199,12 +207,27 @@ cna_status cna__net_create(const cna__graph *g, uint64_t seed, int num_threads,
   return CNA_OK;
 }
 
+cna_status cna__net_create(const cna__graph *g, uint64_t seed, int num_threads,
+                           cna_net **out) {
+  cna_net *net;
+  cna_status status = cna__net_create_empty(g, num_threads, &net);
+  if (status != CNA_OK) return status;
+  status = cna__net_init_weights(net, seed);
+  if (status != CNA_OK) {
+    cna_net_destroy(net);
+    return status;
+  }
+  *out = net;
+  return CNA_OK;
+}
+
 void cna_net_destroy(cna_net *net) {
   if (net == NULL) return;
   for (size_t i = 0; i < net->num_tensors; i++) {
     free(net->tensors[i].name);
-    cna__aligned_free(net->tensors[i].data);
+    if (net->tensors[i].owns_data) cna__aligned_free(net->tensors[i].data);
   }
+  if (net->release_blob != NULL) net->release_blob(net->blob, net->blob_size);
   free(net->tensors);
   free(net->first_tensor);
   free(net->num_layer_tensors);
