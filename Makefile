@@ -119,12 +119,13 @@ $(TEST_RUNNER): $(TEST_SRCS) tests/tests.h $(STATIC)
 test-programs: deps
 	@$(MAKE) --no-print-directory all $(TEST_RUNNER)
 
-# Shell tests first (symbols, examples, install), then the Check suites, whose summary
+# Shell tests first (symbols, examples, install, the Python binding), then the Check suites, whose summary
 # line closes the output.
 check: test-programs
 	@sh tests/symbols_test.sh $(SHARED) include/cnnarch.h
 	@sh tests/examples_test.sh $(BUILD)
 	@$(if $(SANITIZE),echo "install: skipped under SANITIZE (an instrumented library needs its runtime preloaded)",sh tests/install_test.sh "$(MAKE)" "$(BUILD)")
+	@$(if $(SANITIZE),echo "python: skipped under SANITIZE (the same reason)",sh tests/python_test.sh)
 	@CK_DEFAULT_TIMEOUT=600 $(TEST_RUNNER)
 
 # Whole networks against PyTorch (Debian's python3-torch): tensor names and
@@ -135,7 +136,7 @@ deps-torch: deps-build
 
 check-torch: deps-torch
 	@$(MAKE) --no-print-directory lib
-	@/usr/bin/python3 tests/torch/parity.py --lib $(SHARED)
+	@/usr/bin/python3 tests/torch/parity.py
 
 # ---------------------------------------------------------------- demo
 

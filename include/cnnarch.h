@@ -340,6 +340,12 @@ CNA_API cna_status cna_builder_set_output(cna_builder *builder, const char *name
 /* Number of layers added so far. Errors: INVALID_ARGUMENT (NULL). */
 CNA_API cna_status cna_builder_layer_count(const cna_builder *builder, size_t *count);
 
+/* Name of layer number index added so far (0 is the input), e.g. to learn
+ * a generated name. *name is owned by the builder and valid until it is
+ * destroyed. Errors: INVALID_ARGUMENT (NULL, index out of range). */
+CNA_API cna_status cna_builder_layer_name(const cna_builder *builder, size_t index,
+                                          const char **name);
+
 /* Output shape (C, H, W) of a layer added so far, by name (NULL: the layer
  * added last). Errors: INVALID_ARGUMENT, NOT_FOUND (no such layer, or no
  * layer at all). */

@@ -225,6 +225,20 @@ cna_status cna_builder_layer_count(const cna_builder *builder, size_t *count) {
   return CNA_OK;
 }
 
+cna_status cna_builder_layer_name(const cna_builder *builder, size_t index,
+                                  const char **name) {
+  if (builder == NULL || name == NULL)
+    return cna__error(CNA_ERROR_INVALID_ARGUMENT,
+                      "cna_builder_layer_name: builder and name must not be NULL");
+  if (index >= builder->graph.num_layers)
+    return cna__error(CNA_ERROR_INVALID_ARGUMENT,
+                      "cna_builder_layer_name: layer index %zu is out of range (the builder "
+                      "has %zu layers)",
+                      index, builder->graph.num_layers);
+  *name = builder->graph.layers[index].name;
+  return CNA_OK;
+}
+
 cna_status cna_builder_output_shape(const cna_builder *builder, const char *name,
                                     size_t shape[3]) {
   if (builder == NULL || shape == NULL)

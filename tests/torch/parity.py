@@ -11,13 +11,14 @@ the peer benchmarks), this script:
      hide mistakes), copies them into the net through cna_net_set_tensor, runs
      both on the same random images and compares the outputs.
 
-It talks to libcnnarch.so through ctypes with the few declarations it needs.
-Run with Debian's python3 (python3-torch, python3-torchvision):
-    /usr/bin/python3 tests/torch/parity.py [--lib build/lib/libcnnarch.so] [ARCH...]
+It goes through the Python binding (bindings/python/cnnarch): its
+load_state_dict takes torchvision's state_dict as it is. Run with Debian's
+python3 (python3-torch, python3-torchvision):
+    /usr/bin/python3 tests/torch/parity.py [ARCH...]
 Prints one line per architecture and 'N passed, N failed' at the end.
 """
 import argparse
-import ctypes
+import os
 import sys
 import time
 
@@ -25,6 +26,10 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torchvision
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                "bindings", "python"))
+import cnnarch  # noqa: E402  (the binding, on the in-tree library)
 
 # name -> (input size for the forward comparison, compare outputs?)
 # Forward passes use smaller images where the architecture allows it: the
@@ -100,82 +105,13 @@ def randomize(model, generator):
                 module.running_var.uniform_(0.5, 1.5, generator=generator)
 
 
-class Library:
-    def __init__(self, path):
-        lib = ctypes.CDLL(path)
-        P, S, C = ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p
-        sig = {
-            "cna_options_create": [ctypes.POINTER(P)],
-            "cna_options_set_input_size": [P, ctypes.c_int, ctypes.c_int],
-            "cna_net_create_arch": [C, P, ctypes.POINTER(P)],
-            "cna_net_tensor_count": [P, ctypes.POINTER(S)],
-            "cna_net_tensor_name": [P, S, ctypes.POINTER(C)],
-            "cna_net_tensor_shape": [P, S, ctypes.POINTER(S), ctypes.POINTER(S * 4)],
-            "cna_net_set_tensor": [P, S, ctypes.POINTER(ctypes.c_float), S],
-            "cna_net_output_size": [P, ctypes.POINTER(S)],
-            "cna_net_forward": [P, ctypes.POINTER(ctypes.c_float), S,
-                                ctypes.POINTER(ctypes.c_float)],
-        }
-        for name, args in sig.items():
-            getattr(lib, name).argtypes = args
-            getattr(lib, name).restype = ctypes.c_int
-        lib.cna_options_destroy.argtypes = [P]
-        lib.cna_options_destroy.restype = None
-        lib.cna_net_destroy.argtypes = [P]
-        lib.cna_net_destroy.restype = None
-        lib.cna_last_error_message.restype = C
-        self.lib = lib
-
-    def check(self, status, what):
-        if status != 0:
-            raise RuntimeError(f"{what}: status {status}: "
-                               f"{self.lib.cna_last_error_message().decode()}")
-
-    def create(self, arch, size):
-        opts, net = ctypes.c_void_p(), ctypes.c_void_p()
-        self.check(self.lib.cna_options_create(ctypes.byref(opts)), "options")
-        if size:
-            self.check(self.lib.cna_options_set_input_size(opts, size, size), "input size")
-        status = self.lib.cna_net_create_arch(arch.encode(), opts, ctypes.byref(net))
-        self.lib.cna_options_destroy(opts)
-        self.check(status, f"create {arch}")
-        return net
-
-    def tensors(self, net):
-        count = ctypes.c_size_t()
-        self.check(self.lib.cna_net_tensor_count(net, ctypes.byref(count)), "count")
-        result = []
-        for i in range(count.value):
-            name, ndim, dims = ctypes.c_char_p(), ctypes.c_size_t(), (ctypes.c_size_t * 4)()
-            self.check(self.lib.cna_net_tensor_name(net, i, ctypes.byref(name)), "name")
-            self.check(self.lib.cna_net_tensor_shape(net, i, ctypes.byref(ndim),
-                                                     ctypes.byref(dims)), "shape")
-            result.append((name.value.decode(), tuple(dims[:ndim.value])))
-        return result
-
-    def set_tensor(self, net, index, array):
-        data = np.ascontiguousarray(array, dtype=np.float32)
-        ptr = data.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
-        self.check(self.lib.cna_net_set_tensor(net, index, ptr, data.size), "set")
-
-    def forward(self, net, x):
-        out = ctypes.c_size_t()
-        self.check(self.lib.cna_net_output_size(net, ctypes.byref(out)), "output size")
-        x = np.ascontiguousarray(x, dtype=np.float32)
-        y = np.empty((x.shape[0], out.value), dtype=np.float32)
-        self.check(self.lib.cna_net_forward(
-            net, x.ctypes.data_as(ctypes.POINTER(ctypes.c_float)), x.shape[0],
-            y.ctypes.data_as(ctypes.POINTER(ctypes.c_float))), "forward")
-        return y
-
-
-def compare(lib, arch, size, run_forward):
+def compare(arch, size, run_forward):
     model = torch_model(arch)
     state = {k: v for k, v in model.state_dict().items()
              if not k.endswith("num_batches_tracked")}
-    net = lib.create(arch, size if run_forward else None)
-    try:
-        ours = lib.tensors(net)
+    net = cnnarch.Net.from_arch(arch, input_size=size if run_forward else None)
+    with net:
+        ours = list(net.tensor_shapes().items())
         theirs = [(k, tuple(v.shape)) for k, v in state.items()]
         if ours != theirs:
             for i, (a, b) in enumerate(zip(ours, theirs)):
@@ -185,16 +121,14 @@ def compare(lib, arch, size, run_forward):
         if not run_forward:
             return f"OK   {len(ours)} tensors match (names, shapes, order)"
         randomize(model, torch.Generator().manual_seed(1))
-        state = model.state_dict()
-        for i, (name, _) in enumerate(ours):
-            lib.set_tensor(net, i, state[name].numpy())
+        net.load_state_dict(model.state_dict())  # torch tensors, num_batches_tracked too
         channels = 1 if arch == "lenet5" else 3
         x = torch.empty(2, channels, size, size).uniform_(
             -1, 1, generator=torch.Generator().manual_seed(2))
         with torch.no_grad():
             expected = model(x).numpy().reshape(2, -1)
         start = time.time()
-        got = lib.forward(net, x.numpy())
+        got = net.forward(x)
         seconds = time.time() - start
         scale = float(np.abs(expected).max())
         error = float(np.abs(got - expected).max())
@@ -204,22 +138,18 @@ def compare(lib, arch, size, run_forward):
             return f"outputs differ by {error:.3g} (largest output {scale:.3g})"
         return (f"OK   {len(ours)} tensors match; batch-2 {size}x{size} outputs agree "
                 f"to {error:.2g} (largest {scale:.3g}, ours took {seconds:.1f} s)")
-    finally:
-        lib.lib.cna_net_destroy(net)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--lib", default="build/lib/libcnnarch.so")
     parser.add_argument("archs", nargs="*")
     args = parser.parse_args()
-    lib = Library(args.lib)
     torch.set_num_threads(1)
     passed = failed = 0
     for arch in args.archs or ARCHS:
         size, run_forward = ARCHS[arch]
         try:
-            result = compare(lib, arch, size, run_forward)
+            result = compare(arch, size, run_forward)
         except Exception as e:  # report and go on with the others
             result = f"error: {e}"
         ok = result.startswith("OK")

@@ -1,0 +1,569 @@
+"""libcnnarch from Python: classic CNN architectures, built, inspected and run.
+
+    import cnnarch
+    net = cnnarch.Net.from_arch("resnet18")
+    print(net.num_params, net.macs, net.input_shape)
+    y = net.forward(x)            # x: N x C x H x W float32, y: N x outputs
+    net.save("resnet18.cna")
+    same = cnnarch.Net.load("resnet18.cna")
+
+Pure ctypes over the C library (see _lib.py for how it is found). NumPy is
+used when installed: arrays go to the library without copies when they are
+already contiguous float32. Without NumPy, plain buffers work: any object
+with the buffer protocol holding float32 (array.array('f'), memoryview) or a
+flat sequence of numbers, and results come back as array.array('f').
+"""
+import array
+import ctypes
+
+from . import _lib
+
+try:
+    import numpy as _np
+except ImportError:  # plain buffers then
+    _np = None
+
+__all__ = ["Error", "Net", "Builder", "architectures", "describe", "version",
+           "format_version", "LAYER_TYPES"]
+
+_L = _lib.load()
+
+# cna_status values (pinned in cnnarch.h)
+OK = 0
+STATUS_NAMES = {0: "OK", 1: "INVALID_ARGUMENT", 2: "OUT_OF_MEMORY", 3: "NOT_FOUND",
+                4: "INVALID_SHAPE", 5: "INVALID_GRAPH", 6: "TOO_LARGE", 7: "INTERNAL",
+                8: "IO", 9: "CORRUPT", 10: "UNSUPPORTED"}
+
+# cna_stat values
+_STATS = {"params": 0, "activations": 1, "activation_bytes": 2, "macs": 3, "rf_height": 4,
+          "rf_width": 5, "rf_jump_height": 6, "rf_jump_width": 7, "depth": 8, "buffers": 9}
+
+LAYER_TYPES = {i: _L.cna_layer_type_name(i).decode() for i in range(17)}
+
+
+class Error(Exception):
+    """A libcnnarch call failed. `status` is the cna_status name
+    ("NOT_FOUND", ...), `code` its value, and the text is the library's
+    message: what failed and where."""
+
+    def __init__(self, code, message):
+        self.code = code
+        self.status = STATUS_NAMES.get(code, str(code))
+        self.message = message
+        super().__init__(f"{message} [{self.status}]")
+
+
+def _check(code):
+    if code != OK:
+        raise Error(code, _L.cna_last_error_message().decode("utf-8", "replace"))
+
+
+def _bytes(text):
+    return None if text is None else text.encode("utf-8")
+
+
+def version():
+    """The linked library's version string, e.g. '0.1.0'."""
+    return _L.cna_version_string().decode()
+
+
+def format_version():
+    """The .cna format version the library writes."""
+    return _L.cna_format_version()
+
+
+def architectures():
+    """The names of the zoo's architectures."""
+    return [_L.cna_arch_name(i).decode() for i in range(_L.cna_arch_count())]
+
+
+def describe(arch):
+    """A zoo architecture's one-line description."""
+    text = _L.cna_arch_description(_bytes(arch))
+    if text is None:
+        raise Error(3, f"unknown architecture '{arch}'")
+    return text.decode()
+
+
+class _Options:
+    """A cna_options handle for the duration of a with-block."""
+
+    def __init__(self, num_classes=None, input_size=None, seed=None, num_threads=None,
+                 aux_logits=None, verify_weights=None):
+        self.handle = ctypes.c_void_p()
+        _check(_L.cna_options_create(ctypes.byref(self.handle)))
+        try:
+            if num_classes is not None:
+                _check(_L.cna_options_set_num_classes(self.handle, int(num_classes)))
+            if input_size is not None:
+                if isinstance(input_size, int):
+                    input_size = (input_size, input_size)
+                height, width = input_size
+                _check(_L.cna_options_set_input_size(self.handle, int(height), int(width)))
+            if seed is not None:
+                _check(_L.cna_options_set_seed(self.handle, int(seed)))
+            if num_threads is not None:
+                _check(_L.cna_options_set_num_threads(self.handle, int(num_threads)))
+            if aux_logits is not None:
+                _check(_L.cna_options_set_aux_logits(self.handle, int(bool(aux_logits))))
+            if verify_weights is not None:
+                _check(_L.cna_options_set_verify_weights(self.handle,
+                                                         int(bool(verify_weights))))
+        except Exception:
+            _L.cna_options_destroy(self.handle)
+            raise
+
+    def __enter__(self):
+        return self.handle
+
+    def __exit__(self, *exc):
+        _L.cna_options_destroy(self.handle)
+
+
+def _float_pointer(buffer):
+    return ctypes.cast(buffer, ctypes.POINTER(ctypes.c_float))
+
+
+class Net:
+    """A network with its weights. Create one with Net.from_arch, Net.load,
+    Net.from_bytes or Builder.build. Its weights are read-only while forward
+    runs, and forward releases the GIL: threads may share one net."""
+
+    def __init__(self, handle):
+        if not handle:
+            raise ValueError("Net() needs a handle: use Net.from_arch or Net.load")
+        self._handle = handle
+
+    # -- creation ---------------------------------------------------------
+
+    @classmethod
+    def from_arch(cls, arch, num_classes=None, input_size=None, seed=None,
+                  num_threads=None, aux_logits=None):
+        """A zoo architecture (see architectures()) with seeded weights.
+        input_size: an int or (height, width); defaults are the arch's own."""
+        handle = ctypes.c_void_p()
+        with _Options(num_classes, input_size, seed, num_threads, aux_logits) as opts:
+            _check(_L.cna_net_create_arch(_bytes(arch), opts, ctypes.byref(handle)))
+        return cls(handle)
+
+    @classmethod
+    def load(cls, path, num_threads=None, verify_weights=True):
+        """A net from a .cna file (mapped, weights used in place)."""
+        handle = ctypes.c_void_p()
+        with _Options(num_threads=num_threads, verify_weights=verify_weights) as opts:
+            _check(_L.cna_net_load(_bytes(str(path)), opts, ctypes.byref(handle)))
+        return cls(handle)
+
+    @classmethod
+    def from_bytes(cls, data, num_threads=None):
+        """A net from the bytes of a .cna file."""
+        data = bytes(data)
+        handle = ctypes.c_void_p()
+        with _Options(num_threads=num_threads) as opts:
+            _check(_L.cna_net_load_from_memory(data, len(data), opts, ctypes.byref(handle)))
+        return cls(handle)
+
+    def save(self, path, compress=False):
+        """Writes a .cna file atomically. compress: False (mapped in place on
+        load), True (zlib level 6) or a level 1..9."""
+        level = 6 if compress is True else int(compress or 0)
+        _check(_L.cna_net_save(self._ptr, _bytes(str(path)), level))
+
+    def to_bytes(self, compress=False):
+        """The .cna file as bytes."""
+        level = 6 if compress is True else int(compress or 0)
+        data, size = ctypes.c_void_p(), ctypes.c_size_t()
+        _check(_L.cna_net_save_to_memory(self._ptr, level, ctypes.byref(data),
+                                         ctypes.byref(size)))
+        try:
+            return ctypes.string_at(data, size.value)
+        finally:
+            _L.cna_free(data)
+
+    def close(self):
+        """Frees the net now (also done when it is garbage collected)."""
+        if getattr(self, "_handle", None):
+            _L.cna_net_destroy(self._handle)
+            self._handle = None
+
+    def __del__(self):
+        self.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @property
+    def _ptr(self):
+        if not self._handle:
+            raise Error(1, "this net was closed")
+        return self._handle
+
+    # -- shape and figures -------------------------------------------------
+
+    @property
+    def input_shape(self):
+        """(channels, height, width) of one image."""
+        shape = (ctypes.c_size_t * 3)()
+        _check(_L.cna_net_input_shape(self._ptr, shape))
+        return tuple(shape)
+
+    @property
+    def output_size(self):
+        """Floats per image in the output."""
+        size = ctypes.c_size_t()
+        _check(_L.cna_net_output_size(self._ptr, ctypes.byref(size)))
+        return size.value
+
+    @property
+    def num_threads(self):
+        value = ctypes.c_int()
+        _check(_L.cna_net_num_threads(self._ptr, ctypes.byref(value)))
+        return value.value
+
+    def _total(self, stat):
+        value = ctypes.c_uint64()
+        _check(_L.cna_net_total_stat(self._ptr, _STATS[stat], ctypes.byref(value)))
+        return value.value
+
+    @property
+    def num_params(self):
+        return self._total("params")
+
+    @property
+    def macs(self):
+        """Multiply-accumulates per image."""
+        return self._total("macs")
+
+    @property
+    def activation_bytes(self):
+        """Activation memory per image, as the notes count it."""
+        return self._total("activation_bytes")
+
+    @property
+    def depth(self):
+        """Layers with weights on the longest path."""
+        return self._total("depth")
+
+    @property
+    def num_layers(self):
+        count = ctypes.c_size_t()
+        _check(_L.cna_net_layer_count(self._ptr, ctypes.byref(count)))
+        return count.value
+
+    def layer_names(self):
+        names = []
+        for i in range(self.num_layers):
+            name = ctypes.c_char_p()
+            _check(_L.cna_net_layer_name(self._ptr, i, ctypes.byref(name)))
+            names.append(name.value.decode())
+        return names
+
+    def _layer_stat(self, index, stat):
+        value = ctypes.c_uint64()
+        _check(_L.cna_net_layer_stat(self._ptr, index, _STATS[stat], ctypes.byref(value)))
+        return value.value
+
+    def summary(self):
+        """One dict per layer, the fields of `summary --json`: name, type,
+        output_shape, params, activations, macs, receptive_field
+        {size: [h, w], jump: [h, w]}, and inputs (names)."""
+        names = self.layer_names()
+        rows = []
+        for i, name in enumerate(names):
+            layer_type, shape = ctypes.c_int(), (ctypes.c_size_t * 3)()
+            _check(_L.cna_net_layer_type(self._ptr, i, ctypes.byref(layer_type)))
+            _check(_L.cna_net_layer_output_shape(self._ptr, i, shape))
+            count = ctypes.c_size_t()
+            _check(_L.cna_net_layer_input_count(self._ptr, i, ctypes.byref(count)))
+            inputs = []
+            for k in range(count.value):
+                producer = ctypes.c_size_t()
+                _check(_L.cna_net_layer_input(self._ptr, i, k, ctypes.byref(producer)))
+                inputs.append(names[producer.value])
+            stat = lambda s: self._layer_stat(i, s)  # noqa: E731
+            rows.append({
+                "name": name,
+                "type": LAYER_TYPES.get(layer_type.value, "unknown"),
+                "output_shape": list(shape),
+                "params": stat("params"),
+                "activations": stat("activations"),
+                "macs": stat("macs"),
+                "receptive_field": {"size": [stat("rf_height"), stat("rf_width")],
+                                    "jump": [stat("rf_jump_height"), stat("rf_jump_width")]},
+                "inputs": inputs,
+            })
+        return rows
+
+    # -- tensors -------------------------------------------------------------
+
+    def _tensor_index(self, name):
+        index = ctypes.c_size_t()
+        _check(_L.cna_net_find_tensor(self._ptr, _bytes(name), ctypes.byref(index)))
+        return index.value
+
+    def _tensor_info(self, index):
+        name, ndim, dims = ctypes.c_char_p(), ctypes.c_size_t(), (ctypes.c_size_t * 4)()
+        _check(_L.cna_net_tensor_name(self._ptr, index, ctypes.byref(name)))
+        _check(_L.cna_net_tensor_shape(self._ptr, index, ctypes.byref(ndim), dims))
+        return name.value.decode(), tuple(dims[:ndim.value])
+
+    def tensor_shapes(self):
+        """{name: shape} of every tensor, in layer order (torchvision's
+        state_dict keys for the zoo's torchvision twins)."""
+        count = ctypes.c_size_t()
+        _check(_L.cna_net_tensor_count(self._ptr, ctypes.byref(count)))
+        return dict(self._tensor_info(i) for i in range(count.value))
+
+    def get_tensor(self, name):
+        """A copy of one tensor: a NumPy array, or array.array('f') of its
+        flattened values without NumPy."""
+        index = self._tensor_index(name)
+        _, shape = self._tensor_info(index)
+        count = 1
+        for d in shape:
+            count *= d
+        if _np is not None:
+            out = _np.empty(shape, dtype=_np.float32)
+            _check(_L.cna_net_get_tensor(self._ptr, index,
+                                         out.ctypes.data_as(_lib.PF), count))
+            return out
+        out = array.array("f", bytes(4 * count))
+        address, _ = out.buffer_info()
+        _check(_L.cna_net_get_tensor(self._ptr, index, _float_pointer(address), count))
+        return out
+
+    def set_tensor(self, name, values):
+        """Replaces one tensor (same number of elements; NumPy arrays and
+        torch tensors are reshaped as needed only if the shapes agree)."""
+        index = self._tensor_index(name)
+        tensor_name, shape = self._tensor_info(index)
+        buffer, count, found_shape = _as_float_buffer(values)
+        if found_shape is not None and tuple(found_shape) != tuple(shape):
+            raise Error(1, f"tensor '{tensor_name}' has shape {tuple(shape)}, "
+                           f"found {tuple(found_shape)}")
+        _check(_L.cna_net_set_tensor(self._ptr, index, buffer.ptr, count))
+
+    def state_dict(self):
+        """{name: copy} of every tensor."""
+        return {name: self.get_tensor(name) for name in self.tensor_shapes()}
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copies a {name: array} mapping in, e.g. a torchvision model's
+        state_dict() (torch tensors accepted). Everything is checked before
+        anything changes: a missing, unexpected or mis-shaped entry raises
+        Error naming it (missing and unexpected ones only when strict).
+        torchvision's num_batches_tracked buffers are ignored."""
+        shapes = self.tensor_shapes()
+        given = {k: v for k, v in state_dict.items() if not k.endswith("num_batches_tracked")}
+        missing = [k for k in shapes if k not in given]
+        unexpected = [k for k in given if k not in shapes]
+        problems = []
+        if strict and missing:
+            problems.append("missing: " + ", ".join(missing[:10])
+                            + (f" and {len(missing) - 10} more" if len(missing) > 10 else ""))
+        if strict and unexpected:
+            problems.append("unexpected: " + ", ".join(unexpected[:10])
+                            + (f" and {len(unexpected) - 10} more"
+                               if len(unexpected) > 10 else ""))
+        converted = {}
+        for name, value in given.items():
+            if name not in shapes:
+                continue
+            buffer, count, found_shape = _as_float_buffer(value)
+            if found_shape is None or tuple(found_shape) != shapes[name]:
+                problems.append(f"{name}: expected shape {shapes[name]}, found "
+                                f"{tuple(found_shape) if found_shape is not None else count}")
+            converted[name] = (buffer, count)
+        if problems:
+            raise Error(1, "load_state_dict: " + "; ".join(problems))
+        for name, (buffer, count) in converted.items():
+            _check(_L.cna_net_set_tensor(self._ptr, self._tensor_index(name), buffer.ptr,
+                                         count))
+
+    # -- running ------------------------------------------------------------
+
+    def forward(self, x):
+        """Runs the net on a batch: N x C x H x W float32 (or one C x H x W
+        image). Returns N x output_size (or output_size values for one image).
+        NumPy arrays in, NumPy arrays out, without copies when x is already
+        contiguous float32; plain buffers and sequences otherwise."""
+        c, h, w = self.input_shape
+        image = c * h * w
+        out_size = self.output_size
+        if _np is not None and not isinstance(x, (array.array, memoryview, bytes, bytearray)):
+            if hasattr(x, "detach"):  # a torch tensor
+                x = x.detach().cpu().numpy()
+            x = _np.ascontiguousarray(x, dtype=_np.float32)
+            single = x.ndim == 3
+            if single:
+                x = x[None]
+            if x.ndim != 4 or x.shape[1:] != (c, h, w):
+                raise Error(1, f"forward: expected N x {c} x {h} x {w} (or {c} x {h} x {w}), "
+                               f"found {' x '.join(map(str, x.shape))}")
+            y = _np.empty((x.shape[0], out_size), dtype=_np.float32)
+            _check(_L.cna_net_forward(self._ptr, x.ctypes.data_as(_lib.PF), x.shape[0],
+                                      y.ctypes.data_as(_lib.PF)))
+            return y[0] if single else y
+        buffer, count, _ = _as_float_buffer(x)
+        if count == 0 or count % image:
+            raise Error(1, f"forward: {count} values is not a whole number of "
+                           f"{c} x {h} x {w} images")
+        batch = count // image
+        out = array.array("f", bytes(4 * batch * out_size))
+        address, _ = out.buffer_info()
+        _check(_L.cna_net_forward(self._ptr, buffer.ptr, batch, _float_pointer(address)))
+        return out
+
+    __call__ = forward
+
+    def __repr__(self):
+        if not self._handle:
+            return "<cnnarch.Net (closed)>"
+        return (f"<cnnarch.Net {self.num_layers} layers, {self.num_params:,} params, "
+                f"input {'x'.join(map(str, self.input_shape))}>")
+
+
+class _Floats:
+    """Keeps a float32 buffer alive while the library reads it."""
+
+    def __init__(self, owner, address):
+        self.owner = owner
+        self.ptr = _float_pointer(address)
+
+
+def _as_float_buffer(values):
+    """(buffer, element count, shape or None) for NumPy arrays, torch
+    tensors, float32 buffers and sequences of numbers."""
+    if hasattr(values, "detach"):  # torch tensor
+        values = values.detach().cpu().numpy()
+    if _np is not None and not isinstance(values, (array.array, memoryview, bytes,
+                                                   bytearray)):
+        arr = _np.ascontiguousarray(values, dtype=_np.float32)
+        return _Floats(arr, arr.ctypes.data), arr.size, arr.shape
+    if isinstance(values, array.array) and values.typecode == "f":
+        address, count = values.buffer_info()
+        return _Floats(values, address), count, None
+    if isinstance(values, (memoryview, bytes, bytearray)):
+        view = memoryview(values)
+        if view.format not in ("f", "<f") and not (view.format == "B" and len(view) % 4 == 0):
+            raise Error(1, f"expected float32 data, found a buffer of format '{view.format}'")
+        copy = array.array("f", view.cast("B").tobytes())
+        address, count = copy.buffer_info()
+        return _Floats(copy, address), count, None
+    copy = array.array("f", [float(v) for v in _flatten(values)])
+    address, count = copy.buffer_info()
+    return _Floats(copy, address), count, None
+
+
+def _flatten(values):
+    for v in values:
+        if isinstance(v, (list, tuple)):
+            yield from _flatten(v)
+        else:
+            yield v
+
+
+class Builder:
+    """Defines a network layer by layer (the C builder API). Every method
+    adds one layer and returns its name, so calls chain by name; input=None
+    means the layer added last. build() makes a Net."""
+
+    def __init__(self):
+        self._handle = ctypes.c_void_p()
+        _check(_L.cna_builder_create(ctypes.byref(self._handle)))
+
+    def __del__(self):
+        if getattr(self, "_handle", None):
+            _L.cna_builder_destroy(self._handle)
+            self._handle = None
+
+    def _add(self, function, name, *args):
+        _check(function(self._handle, _bytes(name), *args))
+        count, layer = ctypes.c_size_t(), ctypes.c_char_p()
+        _check(_L.cna_builder_layer_count(self._handle, ctypes.byref(count)))
+        _check(_L.cna_builder_layer_name(self._handle, count.value - 1, ctypes.byref(layer)))
+        return layer.value.decode()
+
+    def shape(self, name=None):
+        """(C, H, W) of a layer (default: the last one)."""
+        shape = (ctypes.c_size_t * 3)()
+        _check(_L.cna_builder_output_shape(self._handle, _bytes(name), shape))
+        return tuple(shape)
+
+    def input(self, channels, height, width, name="input"):
+        return self._add(_L.cna_builder_input, name, channels, height, width)
+
+    def conv2d(self, out_channels, kernel, stride=1, padding=0, dilation=1, groups=1,
+               bias=True, input=None, name=None):
+        kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
+        sh, sw = (stride, stride) if isinstance(stride, int) else stride
+        ph, pw = (padding, padding) if isinstance(padding, int) else padding
+        dh, dw = (dilation, dilation) if isinstance(dilation, int) else dilation
+        return self._add(_L.cna_builder_conv2d_ex, name, _bytes(input), out_channels, kh, kw,
+                         sh, sw, ph, pw, dh, dw, groups, int(bool(bias)))
+
+    def max_pool2d(self, kernel, stride=None, padding=0, ceil_mode=False, input=None,
+                   name=None):
+        return self._add(_L.cna_builder_max_pool2d, name, _bytes(input), kernel,
+                         kernel if stride is None else stride, padding, int(bool(ceil_mode)))
+
+    def avg_pool2d(self, kernel, stride=None, padding=0, ceil_mode=False,
+                   count_include_pad=True, input=None, name=None):
+        return self._add(_L.cna_builder_avg_pool2d, name, _bytes(input), kernel,
+                         kernel if stride is None else stride, padding, int(bool(ceil_mode)),
+                         int(bool(count_include_pad)))
+
+    def adaptive_avg_pool2d(self, output_size, input=None, name=None):
+        oh, ow = (output_size, output_size) if isinstance(output_size, int) else output_size
+        return self._add(_L.cna_builder_adaptive_avg_pool2d, name, _bytes(input), oh, ow)
+
+    def global_avg_pool(self, input=None, name=None):
+        return self._add(_L.cna_builder_global_avg_pool, name, _bytes(input))
+
+    def lrn(self, size, alpha=1e-4, beta=0.75, k=1.0, input=None, name=None):
+        return self._add(_L.cna_builder_lrn, name, _bytes(input), size, alpha, beta, k)
+
+    def batch_norm(self, eps=1e-5, input=None, name=None):
+        return self._add(_L.cna_builder_batch_norm, name, _bytes(input), eps)
+
+    def relu(self, input=None, name=None):
+        return self._add(_L.cna_builder_relu, name, _bytes(input))
+
+    def tanh(self, input=None, name=None):
+        return self._add(_L.cna_builder_tanh, name, _bytes(input))
+
+    def dropout(self, p=0.5, input=None, name=None):
+        return self._add(_L.cna_builder_dropout, name, _bytes(input), p)
+
+    def fully_connected(self, out_features, bias=True, input=None, name=None):
+        return self._add(_L.cna_builder_fully_connected, name, _bytes(input), out_features,
+                         int(bool(bias)))
+
+    def flatten(self, input=None, name=None):
+        return self._add(_L.cna_builder_flatten, name, _bytes(input))
+
+    def softmax(self, input=None, name=None):
+        return self._add(_L.cna_builder_softmax, name, _bytes(input))
+
+    def concat(self, inputs, name=None):
+        names = (ctypes.c_char_p * len(inputs))(*[_bytes(i) for i in inputs])
+        return self._add(_L.cna_builder_concat, name, names, len(inputs))
+
+    def add(self, a, b, name=None):
+        return self._add(_L.cna_builder_add, name, _bytes(a), _bytes(b))
+
+    def channel_pad(self, before, after, input=None, name=None):
+        return self._add(_L.cna_builder_channel_pad, name, _bytes(input), before, after)
+
+    def set_output(self, name):
+        _check(_L.cna_builder_set_output(self._handle, _bytes(name)))
+
+    def build(self, seed=None, num_threads=None):
+        """A Net from the layers so far (the builder stays usable)."""
+        handle = ctypes.c_void_p()
+        with _Options(seed=seed, num_threads=num_threads) as opts:
+            _check(_L.cna_builder_build(self._handle, opts, ctypes.byref(handle)))
+        return Net(handle)
