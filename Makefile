@@ -49,7 +49,7 @@ EXAMPLE_LDFLAGS := -L$(BUILD)/lib -Wl,-rpath,'$$ORIGIN/../lib' $(SAN_FLAGS)
 TEST_SRCS := $(sort $(wildcard tests/*.c))
 TEST_RUNNER := $(BUILD)/tests/check_cnnarch
 
-.PHONY: all lib examples check test-programs check-torch demo install uninstall clean \
+.PHONY: all lib examples check test-programs check-torch parity demo install uninstall clean \
         help deps deps-build deps-torch
 
 all: lib examples
@@ -128,15 +128,19 @@ check: test-programs
 	@$(if $(SANITIZE),echo "python: skipped under SANITIZE (the same reason)",sh tests/python_test.sh)
 	@CK_DEFAULT_TIMEOUT=600 $(TEST_RUNNER)
 
-# Whole networks against PyTorch (Debian's python3-torch): tensor names and
-# shapes against torchvision's state_dicts, outputs with the same weights.
+# Whole networks against PyTorch (Debian's python3-torch and python3-onnx):
+# tensor names and shapes against torchvision's state_dicts, outputs through
+# the state_dict and ONNX paths; then the binding's tests with onnx present.
 deps-torch: deps-build
-	@$(call need_packages,$(if $(shell /usr/bin/python3 -c 'import torch, torchvision, numpy' \
-	  2>/dev/null && echo y),,python3 python3-numpy python3-torch python3-torchvision))
+	@$(call need_packages,$(if $(shell /usr/bin/python3 -c 'import torch, torchvision, numpy, onnx' \
+	  2>/dev/null && echo y),,python3 python3-numpy python3-torch python3-torchvision python3-onnx))
 
-check-torch: deps-torch
+parity: deps-torch
 	@$(MAKE) --no-print-directory lib
+	@sh tests/python_test.sh
 	@/usr/bin/python3 tests/torch/parity.py
+
+check-torch: parity
 
 # ---------------------------------------------------------------- demo
 
@@ -172,6 +176,7 @@ help:
 	@echo "make demo       print the notes' architecture comparison, with latency"
 	@echo "make install    install (PREFIX=$(PREFIX), DESTDIR for staging)"
 	@echo "make check SANITIZE=address,undefined   the tests under sanitizers"
-	@echo "make check-torch   whole networks against PyTorch (installs python3-torch if root)"
+	@echo "make parity     whole networks against PyTorch, state_dict and ONNX paths"
+	@echo "                (installs python3-torch and python3-onnx if root)"
 
 -include $(LIB_OBJS:.o=.d)

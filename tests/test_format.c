@@ -2,6 +2,8 @@
  * every zoo entry, from files and memory, compressed or not; the file
  * is replaced atomically. Damaged files: tests/test_format_corrupt.c. */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,6 +281,76 @@ START_TEST(unverified_load_is_the_same_net) {
 }
 END_TEST
 
+/* ------------------------------------------------------------- golden */
+
+static float *read_floats(const char *path, size_t *count) {
+  FILE *f = fopen(path, "rb");
+  ck_assert_msg(f != NULL, "cannot open %s", path);
+  fseek(f, 0, SEEK_END);
+  long bytes = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  ck_assert(bytes > 0 && bytes % 4 == 0);
+  unsigned char *raw = malloc((size_t)bytes);
+  ck_assert_uint_eq(fread(raw, 1, (size_t)bytes, f), (size_t)bytes);
+  fclose(f);
+  *count = (size_t)bytes / 4;
+  float *values = malloc(*count * sizeof *values);
+  for (size_t i = 0; i < *count; i++) { /* little-endian float32 on any host */
+    uint32_t bits = (uint32_t)raw[4 * i] | (uint32_t)raw[4 * i + 1] << 8 |
+                    (uint32_t)raw[4 * i + 2] << 16 | (uint32_t)raw[4 * i + 3] << 24;
+    memcpy(&values[i], &bits, 4);
+  }
+  free(raw);
+  return values;
+}
+
+START_TEST(golden_models_match_pytorch) {
+  /* tests/golden: format-version-1 files made by tests/golden/make_golden.py
+   * from PyTorch models, with PyTorch's outputs. They stay forever: every
+   * later library must read them and compute the same numbers. */
+  static const char *const names[] = {
+      "lenet5",        "alexnet_small",          "vgg_small",         "googlenet_small",
+      "resnet_basic_small", "resnet_bottleneck_small", "resnext_small",
+      "wide_resnet_small", "squeezenet_small",    "densenet_small",    "nin_small"};
+  for (size_t m = 0; m < sizeof names / sizeof names[0]; m++) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/../golden/%s.cna", CNA_TEST_DATA, names[m]);
+    cna_net *net;
+    ck_assert_ok(cna_net_load(path, NULL, &net));
+    /* The file is format version 1 (bytes 8..11 of its header). */
+    unsigned char header[12];
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fread(header, 1, sizeof header, f), sizeof header);
+    fclose(f);
+    ck_assert_uint_eq(header[8] | header[9] << 8 | header[10] << 16 | (uint32_t)header[11] << 24,
+                      1);
+
+    size_t in_count, out_count, shape[3], out_size;
+    snprintf(path, sizeof path, "%s/../golden/%s.input.bin", CNA_TEST_DATA, names[m]);
+    float *x = read_floats(path, &in_count);
+    snprintf(path, sizeof path, "%s/../golden/%s.output.bin", CNA_TEST_DATA, names[m]);
+    float *expected = read_floats(path, &out_count);
+    ck_assert_ok(cna_net_input_shape(net, shape));
+    ck_assert_ok(cna_net_output_size(net, &out_size));
+    const size_t batch = in_count / (shape[0] * shape[1] * shape[2]);
+    ck_assert_uint_eq(batch * shape[0] * shape[1] * shape[2], in_count);
+    ck_assert_uint_eq(batch * out_size, out_count);
+    float *y = malloc(out_count * sizeof *y);
+    ck_assert_ok(cna_net_forward(net, x, batch, y));
+    float largest = 0, error = 0;
+    for (size_t i = 0; i < out_count; i++) {
+      if (fabsf(expected[i]) > largest) largest = fabsf(expected[i]);
+      if (fabsf(y[i] - expected[i]) > error) error = fabsf(y[i] - expected[i]);
+    }
+    ck_assert_msg(error <= 1e-5f * largest, "%s: error %g, largest output %g", names[m],
+                  (double)error, (double)largest);
+    free(x), free(expected), free(y);
+    cna_net_destroy(net);
+  }
+}
+END_TEST
+
 Suite *cna_test_format_suite(void) {
   Suite *s = suite_create("format");
   TCase *tc = tcase_create("round trip");
@@ -291,5 +363,8 @@ Suite *cna_test_format_suite(void) {
   tcase_add_test(tc, save_and_load_arguments);
   tcase_add_test(tc, unverified_load_is_the_same_net);
   suite_add_tcase(s, tc);
+  TCase *golden = tcase_create("golden");
+  tcase_add_test(golden, golden_models_match_pytorch);
+  suite_add_tcase(s, golden);
   return s;
 }

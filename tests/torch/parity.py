@@ -1,15 +1,18 @@
 #!/usr/bin/python3
-"""Whole-network parity with PyTorch.
+"""Whole-network parity with PyTorch (`make parity`).
 
 For every zoo architecture with a torchvision twin (and LeNet-5, defined as in
-the peer benchmarks), this script:
+the peer benchmarks), at full width with all its weights, this script:
   1. builds the torch model and the libcnnarch net;
   2. checks that the net's tensors are the model's state_dict, key for key,
      shape for shape, in the same order (num_batches_tracked aside);
   3. randomizes the torch weights, biases and batch norm statistics (a fresh
      torchvision model has zero biases and identity statistics, which would
-     hide mistakes), copies them into the net through cna_net_set_tensor, runs
-     both on the same random images and compares the outputs.
+     hide mistakes), and runs both on the same random images through two
+     paths: the state_dict loaded with Net.load_state_dict, and an ONNX
+     export (opset 13) converted with cnnarch.convert.from_onnx;
+  4. requires the outputs of both to agree with torch's to 1e-5 of the
+     largest output, and the top-5 classes of each image to be identical.
 
 It goes through the Python binding (bindings/python/cnnarch): its
 load_state_dict takes torchvision's state_dict as it is. Run with Debian's
@@ -20,7 +23,9 @@ Prints one line per architecture and 'N passed, N failed' at the end.
 import argparse
 import os
 import sys
+import tempfile
 import time
+import warnings
 
 import numpy as np
 import torch
@@ -30,38 +35,25 @@ import torchvision
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                                 "bindings", "python"))
 import cnnarch  # noqa: E402  (the binding, on the in-tree library)
+from cnnarch import convert  # noqa: E402
 
-# name -> (input size for the forward comparison, compare outputs?)
-# Forward passes use smaller images where the architecture allows it: the
-# scalar reference path is slow, and odd sizes exercise ceil-mode and
-# adaptive pooling better than 224 does.
+# name -> input size of the forward comparison. Every model is full width
+# with all its weights; the largest run on smaller images (the scalar
+# reference path is slow, and odd sizes exercise ceil-mode and adaptive
+# pooling better than 224 does).
+# AlexNet and VGG run at 224: PyTorch's ONNX exporter can only write their
+# adaptive pooling when its output size divides its input size.
 ARCHS = {
-    "lenet5": (32, True),
-    "alexnet": (127, True),
-    "vgg11": (64, True),
-    "vgg11_bn": (64, True),
-    "vgg13": (None, False),
-    "vgg13_bn": (None, False),
-    "vgg16": (None, False),
-    "vgg16_bn": (48, True),
-    "vgg19": (None, False),
-    "vgg19_bn": (None, False),
-    "googlenet": (224, True),
-    "resnet18": (224, True),
-    "resnet34": (65, True),
-    "resnet50": (96, True),
-    "resnet101": (None, False),
-    "resnet152": (None, False),
-    "wide_resnet50_2": (64, True),
-    "wide_resnet101_2": (None, False),
-    "resnext50_32x4d": (80, True),
-    "resnext101_32x8d": (None, False),
-    "squeezenet1_0": (113, True),
-    "squeezenet1_1": (224, True),
-    "densenet121": (96, True),
-    "densenet169": (None, False),
-    "densenet201": (None, False),
+    "lenet5": 32, "alexnet": 224, "vgg11": 224, "vgg11_bn": 224, "vgg13": 224,
+    "vgg13_bn": 224, "vgg16": 224, "vgg16_bn": 224, "vgg19": 224, "vgg19_bn": 224,
+    "googlenet": 224,
+    "resnet18": 224, "resnet34": 65, "resnet50": 96, "resnet101": 64, "resnet152": 48,
+    "wide_resnet50_2": 64, "wide_resnet101_2": 40, "resnext50_32x4d": 80,
+    "resnext101_32x8d": 40, "squeezenet1_0": 113, "squeezenet1_1": 224,
+    "densenet121": 96, "densenet169": 64, "densenet201": 48,
 }
+# Outputs must agree to this fraction of the largest output, on both paths.
+BOUND = 1e-5
 
 
 class LeNet5(nn.Module):
@@ -105,12 +97,25 @@ def randomize(model, generator):
                 module.running_var.uniform_(0.5, 1.5, generator=generator)
 
 
-def compare(arch, size, run_forward):
+def agreement(got, expected):
+    """'' when got matches expected (bound and top-5), else what differs."""
+    scale = float(np.abs(expected).max())
+    error = float(np.abs(got - expected).max()) / max(scale, 1e-30)
+    if not error <= BOUND:
+        return error, f"outputs differ by {error:.3g} of the largest output ({scale:.3g})"
+    k = min(5, expected.shape[1])
+    for i in range(expected.shape[0]):
+        if list(np.argsort(-got[i], kind="stable")[:k]) != \
+                list(np.argsort(-expected[i], kind="stable")[:k]):
+            return error, f"top-{k} of image {i} differs"
+    return error, ""
+
+
+def compare(arch, size, tmpdir):
     model = torch_model(arch)
     state = {k: v for k, v in model.state_dict().items()
              if not k.endswith("num_batches_tracked")}
-    net = cnnarch.Net.from_arch(arch, input_size=size if run_forward else None)
-    with net:
+    with cnnarch.Net.from_arch(arch, input_size=size) as net:
         ours = list(net.tensor_shapes().items())
         theirs = [(k, tuple(v.shape)) for k, v in state.items()]
         if ours != theirs:
@@ -118,26 +123,31 @@ def compare(arch, size, run_forward):
                 if a != b:
                     return f"tensor {i}: ours {a}, torchvision {b}"
             return f"{len(ours)} tensors, torchvision has {len(theirs)}"
-        if not run_forward:
-            return f"OK   {len(ours)} tensors match (names, shapes, order)"
         randomize(model, torch.Generator().manual_seed(1))
-        net.load_state_dict(model.state_dict())  # torch tensors, num_batches_tracked too
         channels = 1 if arch == "lenet5" else 3
         x = torch.empty(2, channels, size, size).uniform_(
             -1, 1, generator=torch.Generator().manual_seed(2))
         with torch.no_grad():
             expected = model(x).numpy().reshape(2, -1)
+        # Path 1: the state_dict, as torchvision hands it out.
+        net.load_state_dict(model.state_dict())
         start = time.time()
-        got = net.forward(x)
+        error_sd, problem = agreement(net.forward(x), expected)
         seconds = time.time() - start
-        scale = float(np.abs(expected).max())
-        error = float(np.abs(got - expected).max())
-        # float32 sums in a different order: the error grows with depth and
-        # the size of the values, not with the layer count alone.
-        if not error <= 1e-4 * max(scale, 1.0):
-            return f"outputs differ by {error:.3g} (largest output {scale:.3g})"
-        return (f"OK   {len(ours)} tensors match; batch-2 {size}x{size} outputs agree "
-                f"to {error:.2g} (largest {scale:.3g}, ours took {seconds:.1f} s)")
+        if problem:
+            return "state_dict: " + problem
+    # Path 2: an ONNX export (opset 13), converted.
+    path = os.path.join(tmpdir, arch + ".onnx")
+    torch.onnx.export(model, x, path, opset_version=13, input_names=["input"],
+                      output_names=["output"], dynamic_axes={"input": {0: "batch"}})
+    with convert.from_onnx(path) as onnx_net:
+        error_onnx, problem = agreement(onnx_net.forward(x), expected)
+    os.remove(path)
+    if problem:
+        return "ONNX: " + problem
+    return (f"OK   {len(ours)} tensors match; batch-2 {size}x{size} outputs agree, "
+            f"state_dict {error_sd:.1e}, ONNX {error_onnx:.1e} of max |y|; top-5 identical "
+            f"({seconds:.1f} s)")
 
 
 def main():
@@ -145,17 +155,18 @@ def main():
     parser.add_argument("archs", nargs="*")
     args = parser.parse_args()
     torch.set_num_threads(1)
+    warnings.filterwarnings("ignore")  # the ONNX exporter's notes on constant folding
     passed = failed = 0
-    for arch in args.archs or ARCHS:
-        size, run_forward = ARCHS[arch]
-        try:
-            result = compare(arch, size, run_forward)
-        except Exception as e:  # report and go on with the others
-            result = f"error: {e}"
-        ok = result.startswith("OK")
-        passed += ok
-        failed += not ok
-        print(f"{arch:18} {result if ok else 'FAIL ' + result}", flush=True)
+    with tempfile.TemporaryDirectory() as tmpdir:
+        for arch in args.archs or ARCHS:
+            try:
+                result = compare(arch, ARCHS[arch], tmpdir)
+            except Exception as e:  # report and go on with the others
+                result = f"error: {type(e).__name__}: {e}"
+            ok = result.startswith("OK")
+            passed += ok
+            failed += not ok
+            print(f"{arch:18} {result if ok else 'FAIL ' + result}", flush=True)
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
