@@ -49,7 +49,7 @@ EXAMPLE_LDFLAGS := -L$(BUILD)/lib -Wl,-rpath,'$$ORIGIN/../lib' $(SAN_FLAGS)
 TEST_SRCS := $(sort $(wildcard tests/*.c))
 TEST_RUNNER := $(BUILD)/tests/check_cnnarch
 
-.PHONY: all lib examples check test-programs check-torch parity demo install uninstall clean \
+.PHONY: all lib examples check test-programs check-torch parity bench demo install uninstall clean \
         help deps deps-build deps-torch
 
 all: lib examples
@@ -142,6 +142,20 @@ parity: deps-torch
 
 check-torch: parity
 
+# ---------------------------------------------------------------- benchmarks
+
+BENCHES := $(patsubst tests/bench/%.c,$(BUILD)/tests/%,$(wildcard tests/bench/*.c))
+
+$(BUILD)/tests/%: tests/bench/%.c $(SHARED) include/cnnarch.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) $(LDFLAGS) -o $@ $< -L$(BUILD)/lib \
+	  -Wl,-rpath,'$$ORIGIN/../lib' $(SAN_FLAGS) -lcnnarch $(LIBS)
+
+# Speed and size figures (never timed tests: the machine is shared).
+bench: deps-build
+	@$(MAKE) --no-print-directory $(BENCHES)
+	@$(BUILD)/tests/load_bench
+
 # ---------------------------------------------------------------- demo
 
 demo: deps-build
@@ -174,6 +188,7 @@ help:
 	@echo "make            build $(SHARED), $(STATIC) and the examples"
 	@echo "make check      run every test (installs Debian's check package if root)"
 	@echo "make demo       print the notes' architecture comparison, with latency"
+	@echo "make bench      benchmarks: model load time and file sizes"
 	@echo "make install    install (PREFIX=$(PREFIX), DESTDIR for staging)"
 	@echo "make check SANITIZE=address,undefined   the tests under sanitizers"
 	@echo "make parity     whole networks against PyTorch, state_dict and ONNX paths"
