@@ -21,9 +21,10 @@
  * thread and returns status, so failures read `return cna__error(...)`. */
 cna_status cna__error(cna_status status, const char *fmt, ...) CNA__PRINTF(2, 3);
 
-/* The calling thread's message buffer, for code that builds a message in
- * several steps (cna__error_append). */
+/* Add to the calling thread's message, after it or in front of it (what
+ * does not fit in the buffer is cut from the end). */
 void cna__error_append(const char *fmt, ...) CNA__PRINTF(1, 2);
+void cna__error_prepend(const char *fmt, ...) CNA__PRINTF(1, 2);
 
 /* Overflow-checked size arithmetic: return 0 and leave *out alone on
  * overflow, 1 on success. */

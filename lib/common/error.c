@@ -33,6 +33,18 @@ void cna__error_append(const char *fmt, ...) {
   memcpy(cna__error_buffer + used, message, strlen(message) + 1);
 }
 
+void cna__error_prepend(const char *fmt, ...) {
+  char message[CNA__ERROR_CAPACITY];
+  va_list args;
+  va_start(args, fmt);
+  int n = vsnprintf(message, sizeof message, fmt, args);
+  va_end(args);
+  if (n < 0) return;
+  size_t used = (size_t)n < sizeof message ? (size_t)n : sizeof message - 1;
+  snprintf(message + used, sizeof message - used, "%s", cna__error_buffer);
+  memcpy(cna__error_buffer, message, strlen(message) + 1);
+}
+
 const char *cna_last_error_message(void) { return cna__error_buffer; }
 
 const char *cna_status_string(cna_status status) {

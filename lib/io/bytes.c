@@ -8,7 +8,8 @@
 #include "common/common.h"
 #include "io/format.h"
 
-#define ATTR(key, field, kind) {key, #field, kind, offsetof(cna__attrs, field)}
+#define ATTR(key, field, kind) {key, #field, kind, offsetof(cna__attrs, field), 0}
+#define FLAG(key, field) {key, #field, CNA__ATTR_INT, offsetof(cna__attrs, field), 1}
 
 /* Pinned keys: never reused, only appended. */
 const cna__attr_info cna__attr_table[] = {
@@ -18,8 +19,8 @@ const cna__attr_info cna__attr_table[] = {
     ATTR(7, pad_left, CNA__ATTR_INT),       ATTR(8, pad_bottom, CNA__ATTR_INT),
     ATTR(9, pad_right, CNA__ATTR_INT),      ATTR(10, dilation_h, CNA__ATTR_INT),
     ATTR(11, dilation_w, CNA__ATTR_INT),    ATTR(12, groups, CNA__ATTR_INT),
-    ATTR(13, bias, CNA__ATTR_INT),          ATTR(14, ceil_mode, CNA__ATTR_INT),
-    ATTR(15, count_include_pad, CNA__ATTR_INT), ATTR(16, out_h, CNA__ATTR_INT),
+    FLAG(13, bias),          FLAG(14, ceil_mode),
+    FLAG(15, count_include_pad), ATTR(16, out_h, CNA__ATTR_INT),
     ATTR(17, out_w, CNA__ATTR_INT),         ATTR(18, size, CNA__ATTR_INT),
     ATTR(19, alpha, CNA__ATTR_FLOAT),       ATTR(20, beta, CNA__ATTR_FLOAT),
     ATTR(21, k, CNA__ATTR_FLOAT),           ATTR(22, eps, CNA__ATTR_FLOAT),

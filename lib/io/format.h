@@ -42,6 +42,7 @@ typedef struct cna__attr_info {
   const char *name;
   cna__attr_kind kind;
   size_t offset; /* offsetof(cna__attrs, field) */
+  int boolean;   /* the value must be 0 or 1 */
 } cna__attr_info;
 
 /* The table, and the entry of a key (NULL if unknown). */

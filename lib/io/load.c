@@ -174,6 +174,7 @@ static cna_status section_payload(const source *src, const section_entry *s, int
                                   const unsigned char **payload, unsigned char **owned) {
   char id[5];
   id_text(s->id, id);
+  *owned = NULL; /* nothing to free unless inflated below */
   const unsigned char *stored = src->data + s->offset;
   /* Deflated sections are read whole anyway: their checksum costs little. */
   verify = verify || (s->flags & CNA__SECTION_DEFLATED);
@@ -182,7 +183,6 @@ static cna_status section_payload(const source *src, const section_entry *s, int
     return corrupt(src, "section %s at offset %llu: checksum %08x, computed %08x (the data "
                         "is damaged)",
                    id, (unsigned long long)s->offset, s->crc, crc);
-  *owned = NULL;
   if (!(s->flags & CNA__SECTION_DEFLATED)) {
     *payload = stored;
     return CNA_OK;
@@ -297,6 +297,10 @@ static cna_status read_graph(cna__reader *r, cna__graph *g) {
                          "layer %u '%s': attribute %s is repeated or has a non-zero "
                          "reserved field",
                          i, name, info->name);
+      else if (info->boolean && bits > 1)
+        cna__reader_fail(r, CNA_ERROR_CORRUPT,
+                         "layer %u '%s': attribute %s is %u, expected 0 or 1", i, name,
+                         info->name, bits);
       else {
         seen |= (uint64_t)1 << key;
         memcpy((char *)&attrs + info->offset, &bits, 4);
@@ -310,7 +314,8 @@ static cna_status read_graph(cna__reader *r, cna__graph *g) {
     cna_status st = cna__graph_add(g, name, (cna_layer_type)type, inputs, num_inputs, &attrs);
     free(inputs);
     if (st != CNA_OK) {
-      cna__error_append(" (%s: section GRPH, layer %u)", r->origin, i);
+      /* In front, so a long layer name cannot push it out of the message. */
+      cna__error_prepend("%s: section GRPH, layer %u: ", r->origin, i);
       return st;
     }
   }
@@ -453,6 +458,16 @@ static cna_status parse(const source *src, const cna_options *opts, cna_net **ou
   }
   if (graph_entry == NULL || tensor_entry == NULL)
     return corrupt(src, "the file has no %s section", graph_entry == NULL ? "GRPH" : "TNSR");
+  /* META's content is not used, but a damaged one still means a damaged
+   * file. Unknown optional sections are skipped unread. */
+  for (size_t i = 0; i < count; i++) {
+    if (entries[i].id != CNA__SECTION_META) continue;
+    const unsigned char *meta;
+    unsigned char *inflated;
+    st = section_payload(src, &entries[i], 1, &meta, &inflated);
+    cna__aligned_free(inflated);
+    if (st != CNA_OK) return st;
+  }
 
   const unsigned char *payload;
   unsigned char *owned;
@@ -464,6 +479,7 @@ static cna_status parse(const source *src, const cna_options *opts, cna_net **ou
   cna__graph_init(&g);
   st = read_graph(&r, &g);
   cna__aligned_free(owned);
+  owned = NULL;
   cna_net *net = NULL;
   if (st == CNA_OK) st = cna__net_create_empty(&g, opts->num_threads, &net);
   cna__graph_free(&g);
@@ -563,14 +579,19 @@ cna_status cna_net_load(const char *path, const cna_options *opts, cna_net **out
   if (path == NULL) return cna__error(CNA_ERROR_INVALID_ARGUMENT, "cna_net_load: path is NULL");
   char origin[512];
   snprintf(origin, sizeof origin, "model file '%s'", path);
-  int fd = open(path, O_RDONLY);
+  /* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused
+   * below like any file that is not a regular one. */
+  int fd = open(path, O_RDONLY | O_NONBLOCK);
   if (fd < 0) return cna__error(CNA_ERROR_IO, "cannot open %s: %s", origin, strerror(errno));
   struct stat info;
-  if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
-    st = cna__error(CNA_ERROR_IO, "cannot read %s: %s", origin,
-                    errno ? strerror(errno) : "not a regular file");
+  if (fstat(fd, &info) != 0) {
+    st = cna__error(CNA_ERROR_IO, "cannot read %s: %s", origin, strerror(errno));
     close(fd);
     return st;
+  }
+  if (!S_ISREG(info.st_mode)) {
+    close(fd);
+    return cna__error(CNA_ERROR_IO, "cannot read %s: not a regular file", origin);
   }
   const size_t size = (size_t)info.st_size;
   if (size < CNA__HEADER_SIZE) {
