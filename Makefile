@@ -56,9 +56,17 @@ all: lib examples
 
 lib: $(SHARED) $(STATIC)
 
+# Kernels tagged with an ISA get its flags, and only they: nothing else may
+# use instructions an older CPU lacks. They are built for x86-64 targets only.
+ISA_FLAGS = $(if $(findstring -avx2.c,$<),-mavx2 -mfma)
+ifeq ($(filter x86_64% i686% i386%,$(shell $(CC) -dumpmachine)),)
+LIB_SRCS := $(filter-out %-avx2.c,$(LIB_SRCS))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+endif
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LIB_CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS) $(LIB_CFLAGS) $(ISA_FLAGS) -MMD -MP -c $< -o $@
 
 $(SHARED): $(LIB_OBJS) lib/libcnnarch.map
 	@mkdir -p $(@D)

@@ -72,9 +72,9 @@ int main(int argc, char **argv) {
     count = (size_t)argc - 1;
   }
   printf("libcnnarch %s: the notes' architectures, computed and measured on this machine\n"
-         "(batch 1, scalar reference path, 1 thread; memory = activations per image, "
-         "forward only)\n\n",
-         cna_version_string());
+         "(batch 1, %s kernels, 1 thread; memory = activations per image, forward only;\n"
+         " CNNARCH_ISA=scalar measures the reference path)\n\n",
+         cna_version_string(), cna_isa());
   printf("%-16s %-11s %6s %12s %11s %10s %12s %5s\n", "architecture", "input", "depth",
          "params (M)", "memory (MB)", "GMACs", "latency (ms)", "runs");
   int failures = 0;

@@ -56,3 +56,28 @@ void cna_f32_conv2d__scalar(const cna_conv2d_params *p,
     }
   }
 }
+
+void cna_f32_im2col__scalar(const cna_conv2d_params *p, const float *restrict input,
+                            float *restrict columns) {
+  /* Row (c, kh, kw) of the matrix holds, for every output position, the
+   * input pixel that tap sees: the same index arithmetic as the direct
+   * kernel above, written out once. */
+  const size_t channels = p->in_channels / p->groups, n = p->out_height * p->out_width;
+  const ptrdiff_t in_h = (ptrdiff_t)p->in_height, in_w = (ptrdiff_t)p->in_width;
+  for (size_t c = 0; c < channels; c++)
+    for (size_t kh = 0; kh < p->kernel_h; kh++)
+      for (size_t kw = 0; kw < p->kernel_w; kw++) {
+        float *row = columns + ((c * p->kernel_h + kh) * p->kernel_w + kw) * n;
+        const float *plane = input + c * p->in_height * p->in_width;
+        for (size_t oh = 0; oh < p->out_height; oh++) {
+          const ptrdiff_t ih =
+              (ptrdiff_t)(oh * p->stride_h + kh * p->dilation_h) - (ptrdiff_t)p->pad_top;
+          float *dst = row + oh * p->out_width;
+          for (size_t ow = 0; ow < p->out_width; ow++) {
+            const ptrdiff_t iw =
+                (ptrdiff_t)(ow * p->stride_w + kw * p->dilation_w) - (ptrdiff_t)p->pad_left;
+            dst[ow] = ih >= 0 && ih < in_h && iw >= 0 && iw < in_w ? plane[ih * in_w + iw] : 0.0f;
+          }
+        }
+      }
+}

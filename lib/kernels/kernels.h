@@ -20,6 +20,7 @@ typedef struct cna_conv2d_params {
   size_t pad_top, pad_left; /* bottom/right padding is implied by out size */
   size_t dilation_h, dilation_w;
   size_t groups;
+  int pad_bottom_zero; /* no bottom/right padding (a 1x1 conv is then a GEMM) */
 } cna_conv2d_params;
 
 /* Direct convolution. weights: (out_channels, in_channels/groups, kernel_h,
@@ -92,5 +93,20 @@ void cna_f32_fully_connected__scalar(size_t in_features, size_t out_features,
                                      float *restrict output);
 
 void cna_f32_add__scalar(size_t n, const float *a, const float *b, float *output);
+
+/* C (m x n) = A (m x k) * B (k x n) + bias per row (or NULL), row-major with
+ * leading dimensions. The scalar reference and its AVX2+FMA twin. */
+void cna_f32_gemm__scalar(size_t m, size_t n, size_t k, const float *restrict a,
+                          size_t lda, const float *restrict b, size_t ldb,
+                          const float *restrict bias, float *restrict c, size_t ldc);
+void cna_f32_gemm__avx2(size_t m, size_t n, size_t k, const float *restrict a, size_t lda,
+                        const float *restrict b, size_t ldb, const float *restrict bias,
+                        float *restrict c, size_t ldc);
+
+/* Unfolds one group of input channels into the (in/groups * kh * kw) x
+ * (out_h * out_w) matrix whose product with the weights is the convolution
+ * (zero where the window leaves the image). */
+void cna_f32_im2col__scalar(const cna_conv2d_params *p, const float *restrict input,
+                            float *restrict columns);
 
 #endif /* CNA_KERNELS_H */

@@ -4,6 +4,7 @@
  * Tensors: weight (out, in/groups, kh, kw), bias (out) if bias.
  */
 #include "common/common.h"
+#include "kernels/dispatch.h"
 #include "kernels/kernels.h"
 #include "layers/layer.h"
 
@@ -91,6 +92,44 @@ static void conv2d_rf(const cna__layer *layer, const cna__shape *inputs,
                  (uint64_t)a->stride_h, (uint64_t)a->stride_w, &layer->out, out);
 }
 
+/* Through the dispatched GEMM: per image and group, weights (out/groups x
+ * K) times the unfolded input (K x out_h*out_w), K = in/groups*kh*kw. A 1x1
+ * convolution at stride 1 without padding multiplies the input as it is. */
+static cna_status conv2d_by_gemm(const cna__layer *layer, const cna__forward_args *args,
+                                 const cna_conv2d_params *p, const cna__kernels *kernels) {
+  const size_t groups = p->groups, in_group = p->in_channels / groups;
+  const size_t out_group = p->out_channels / groups;
+  const size_t k = in_group * p->kernel_h * p->kernel_w;
+  const size_t n = p->out_height * p->out_width;
+  const size_t plane = p->in_height * p->in_width;
+  const int pointwise = p->kernel_h == 1 && p->kernel_w == 1 && p->stride_h == 1 &&
+                        p->stride_w == 1 && p->pad_top == 0 && p->pad_left == 0 &&
+                        p->pad_bottom_zero;
+  float *columns = NULL;
+  if (!pointwise) {
+    columns = cna__aligned_alloc(k * n * sizeof(float));
+    if (columns == NULL)
+      return cna__error(CNA_ERROR_OUT_OF_MEMORY,
+                        "conv2d '%s': out of memory for a %zux%zu unfolded input", layer->name,
+                        k, n);
+  }
+  cna_conv2d_params group = *p;
+  group.in_channels = in_group;
+  group.out_channels = out_group;
+  group.groups = 1;
+  const float *bias = layer->attrs.bias ? args->tensors[1] : NULL;
+  for (size_t b = 0; b < args->batch; b++)
+    for (size_t g = 0; g < groups; g++) {
+      const float *src = args->inputs[0] + (b * p->in_channels + g * in_group) * plane;
+      if (!pointwise) cna_f32_im2col__scalar(&group, src, columns);
+      kernels->gemm(out_group, n, k, args->tensors[0] + g * out_group * k, k,
+                    pointwise ? src : columns, n, bias != NULL ? bias + g * out_group : NULL,
+                    args->output + (b * p->out_channels + g * out_group) * n, n);
+    }
+  cna__aligned_free(columns);
+  return CNA_OK;
+}
+
 static cna_status conv2d_forward(const cna__layer *layer, const cna__forward_args *args) {
   const cna__attrs *a = &layer->attrs;
   const cna__shape *in = &args->input_shapes[0];
@@ -102,7 +141,10 @@ static cna_status conv2d_forward(const cna__layer *layer, const cna__forward_arg
       .pad_top = (size_t)a->pad_top, .pad_left = (size_t)a->pad_left,
       .dilation_h = (size_t)a->dilation_h, .dilation_w = (size_t)a->dilation_w,
       .groups = (size_t)a->groups,
+      .pad_bottom_zero = a->pad_bottom == 0 && a->pad_right == 0,
   };
+  const cna__kernels *kernels = cna__kernels_get();
+  if (kernels->conv_by_gemm) return conv2d_by_gemm(layer, args, &p, kernels);
   const size_t in_size = in->c * in->h * in->w;
   const size_t out_size = layer->out.c * layer->out.h * layer->out.w;
   const float *bias = a->bias ? args->tensors[1] : NULL;
