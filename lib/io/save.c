@@ -43,15 +43,13 @@ static cna_status sink_write(sink *s, const void *data, size_t n) {
   return CNA_OK;
 }
 
+/* Every run of zeros the saver writes is padding to a 64-byte boundary or
+ * the room left for the header and table of its three sections. */
+static const unsigned char zeros[CNA__HEADER_SIZE + 3 * CNA__SECTION_ENTRY_SIZE];
+
 static cna_status sink_zeros(sink *s, size_t n) {
-  static const unsigned char zeros[CNA__ALIGN];
-  while (n > 0) {
-    size_t chunk = n < sizeof zeros ? n : sizeof zeros;
-    cna_status st = sink_write(s, zeros, chunk);
-    if (st != CNA_OK) return st;
-    n -= chunk;
-  }
-  return CNA_OK;
+  if (n > sizeof zeros) return cna__error(CNA_ERROR_INTERNAL, "padding of %zu bytes", n);
+  return sink_write(s, zeros, n);
 }
 
 /* Overwrites bytes already written at the start. */
@@ -131,14 +129,8 @@ static cna_status section_put(section *w, const void *data, size_t n) {
 }
 
 static cna_status section_zeros(section *w, size_t n) {
-  static const unsigned char zeros[CNA__ALIGN];
-  while (n > 0) {
-    size_t chunk = n < sizeof zeros ? n : sizeof zeros;
-    cna_status st = section_put(w, zeros, chunk);
-    if (st != CNA_OK) return st;
-    n -= chunk;
-  }
-  return CNA_OK;
+  if (n > sizeof zeros) return cna__error(CNA_ERROR_INTERNAL, "padding of %zu bytes", n);
+  return section_put(w, zeros, n);
 }
 
 static cna_status section_finish(section *w) {

@@ -24,7 +24,9 @@ import torchvision
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "bindings", "python"))
+sys.path.insert(0, os.path.join(HERE, "..", "torch"))
 from cnnarch import convert  # noqa: E402
+from parity import randomize  # noqa: E402  (the same informative random weights)
 
 
 def conv_bn(cin, cout, k, stride=1, groups=1):
@@ -218,21 +220,6 @@ MODELS = {
 
 
 BUILT = {"alexnet_small": alexnet_small_builder}
-
-
-def randomize(model, generator):
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, (nn.Conv2d, nn.Linear)):
-                bound = (6.0 / m.weight[0].numel()) ** 0.5
-                m.weight.uniform_(-bound, bound, generator=generator)
-                if m.bias is not None:
-                    m.bias.uniform_(-0.1, 0.1, generator=generator)
-            elif isinstance(m, nn.BatchNorm2d):
-                m.weight.uniform_(0.5, 1.5, generator=generator)
-                m.bias.uniform_(-0.2, 0.2, generator=generator)
-                m.running_mean.uniform_(-0.2, 0.2, generator=generator)
-                m.running_var.uniform_(0.5, 1.5, generator=generator)
 
 
 def main():
