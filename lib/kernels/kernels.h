@@ -20,7 +20,6 @@ typedef struct cna_conv2d_params {
   size_t pad_top, pad_left; /* bottom/right padding is implied by out size */
   size_t dilation_h, dilation_w;
   size_t groups;
-  int pad_bottom_zero; /* no bottom/right padding (a 1x1 conv is then a GEMM) */
 } cna_conv2d_params;
 
 /* Direct convolution. weights: (out_channels, in_channels/groups, kernel_h,

@@ -97,14 +97,15 @@ static void conv2d_rf(const cna__layer *layer, const cna__shape *inputs,
  * convolution at stride 1 without padding multiplies the input as it is. */
 static cna_status conv2d_by_gemm(const cna__layer *layer, const cna__forward_args *args,
                                  const cna_conv2d_params *p, const cna__kernels *kernels) {
+  const cna__attrs *a = &layer->attrs;
   const size_t groups = p->groups, in_group = p->in_channels / groups;
   const size_t out_group = p->out_channels / groups;
   const size_t k = in_group * p->kernel_h * p->kernel_w;
   const size_t n = p->out_height * p->out_width;
   const size_t plane = p->in_height * p->in_width;
-  const int pointwise = p->kernel_h == 1 && p->kernel_w == 1 && p->stride_h == 1 &&
-                        p->stride_w == 1 && p->pad_top == 0 && p->pad_left == 0 &&
-                        p->pad_bottom_zero;
+  const int pointwise = a->kernel_h == 1 && a->kernel_w == 1 && a->stride_h == 1 &&
+                        a->stride_w == 1 && a->pad_top == 0 && a->pad_left == 0 &&
+                        a->pad_bottom == 0 && a->pad_right == 0;
   float *columns = NULL;
   if (!pointwise) {
     columns = cna__aligned_alloc(k * n * sizeof(float));
@@ -117,7 +118,7 @@ static cna_status conv2d_by_gemm(const cna__layer *layer, const cna__forward_arg
   group.in_channels = in_group;
   group.out_channels = out_group;
   group.groups = 1;
-  const float *bias = layer->attrs.bias ? args->tensors[1] : NULL;
+  const float *bias = a->bias ? args->tensors[1] : NULL;
   for (size_t b = 0; b < args->batch; b++)
     for (size_t g = 0; g < groups; g++) {
       const float *src = args->inputs[0] + (b * p->in_channels + g * in_group) * plane;
@@ -141,7 +142,6 @@ static cna_status conv2d_forward(const cna__layer *layer, const cna__forward_arg
       .pad_top = (size_t)a->pad_top, .pad_left = (size_t)a->pad_left,
       .dilation_h = (size_t)a->dilation_h, .dilation_w = (size_t)a->dilation_w,
       .groups = (size_t)a->groups,
-      .pad_bottom_zero = a->pad_bottom == 0 && a->pad_right == 0,
   };
   const cna__kernels *kernels = cna__kernels_get();
   if (kernels->conv_by_gemm) return conv2d_by_gemm(layer, args, &p, kernels);
