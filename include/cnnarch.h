@@ -428,6 +428,15 @@ CNA_API cna_status cna_net_output_size(const cna_net *net, size_t *size);
  * Errors: INVALID_ARGUMENT. */
 CNA_API cna_status cna_net_num_threads(const cna_net *net, int *num_threads);
 
+/* Bytes of memory a forward call on batch images uses besides its input
+ * and output: the activations, planned once by liveness so that buffers
+ * are reused as soon as nothing reads them, plus each thread's scratch.
+ * Known before anything runs. A call takes an idle context of this size
+ * (or makes one); contexts are kept for later calls until the net is
+ * destroyed, so concurrent callers each hold one.
+ * Errors: INVALID_ARGUMENT, TOO_LARGE (batch too large for memory sizes). */
+CNA_API cna_status cna_net_workspace_size(const cna_net *net, size_t batch, size_t *bytes);
+
 /* ----------------------------------------------------------------- summary */
 
 /* The accessors below (summary and tensors) only read the net, except

@@ -213,7 +213,7 @@ START_TEST(whole_nets_agree_with_the_scalar_path) {
   if (no_fork != NULL && strcmp(no_fork, "no") == 0) return;
   static const char *const archs[] = {"lenet5", "resnet20", "nin", "squeezenet1_1",
                                       "preact_resnet18", "alexnet_2012_grouped", "googlenet",
-                                      "densenet121", "resnext50_32x4d"};
+                                      "densenet121", "resnext50_32x4d", "resnet18"};
   enum { COUNT = sizeof archs / sizeof archs[0] };
   float *want[COUNT];
   size_t sizes[COUNT];
@@ -240,6 +240,283 @@ START_TEST(whole_nets_agree_with_the_scalar_path) {
 }
 END_TEST
 
+
+/* ------------------------------------------------------------ packed GEMM */
+
+/* C = A * B + bias, + residual, ReLU'd: the reference of the packed path's
+ * epilogue, through the scalar GEMM. */
+static void reference_epilogue(size_t m, size_t n, size_t k, const float *a, const float *b,
+                               const cna_gemm_epilogue *ep, float *c) {
+  cna_f32_gemm__scalar(m, n, k, a, k, b, n, ep->bias, c, n);
+  for (size_t i = 0; i < m; i++)
+    for (size_t j = 0; j < n; j++) {
+      float v = c[i * n + j];
+      if (ep->residual != NULL) v += ep->residual[i * ep->ld_residual + j];
+      if (ep->relu) v = v < 0.0f ? 0.0f : v;
+      c[i * n + j] = v;
+    }
+}
+
+START_TEST(packed_gemm_matches_scalar) {
+  const cna__kernels *kernels = cna__kernels_get();
+  if (kernels->gemm_ukernel.fn == NULL) return; /* the scalar path has none */
+  const cna_gemm_ukernel *uk = &kernels->gemm_ukernel;
+  static const size_t shapes[][3] = {
+      {1, 1, 1},    {6, 16, 1},   {6, 16, 7},   {7, 17, 3},    {5, 15, 2},   {13, 31, 29},
+      {12, 32, 64}, {64, 49, 577}, {3, 257, 5}, {11, 300, 37}, {96, 196, 27}, {37, 1, 11},
+      {130, 70, 1030}};
+  /* The machine's blocking, and a tiny one that splits every dimension
+   * into several blocks (k into 3 blocks of 8, 4 and the rest...). */
+  const cna_gemm_blocking blockings[] = {kernels->gemm_blocking,
+                                         {8, uk->mr * 2, uk->nr * 2}};
+  unsigned seed = 17;
+  for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+    const size_t m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+    float *a = malloc(m * k * sizeof *a), *b = malloc(k * n * sizeof *b);
+    float *bias = malloc(m * sizeof *bias), *res = malloc(m * (n + 3) * sizeof *res);
+    float *want = malloc(m * n * sizeof *want), *got = malloc(m * (n + 2) * sizeof *got);
+    float *split = malloc(m * (n + 2) * sizeof *split);
+    float *packed = malloc(cna_f32_gemm_packed_a_size(m, k, uk->mr) * sizeof *packed);
+    for (size_t i = 0; i < m * k; i++) a[i] = uniform(&seed);
+    for (size_t i = 0; i < k * n; i++) b[i] = uniform(&seed);
+    for (size_t i = 0; i < m; i++) bias[i] = uniform(&seed);
+    for (size_t i = 0; i < m * (n + 3); i++) res[i] = uniform(&seed);
+    cna_f32_gemm_pack_a(m, k, a, k, NULL, uk->mr, packed);
+    const cna_gemm_b_source src = {.data = b, .ld = n};
+    for (size_t bl = 0; bl < 2; bl++) {
+      float *work = malloc(cna_f32_gemm_workspace_size(uk, &blockings[bl]) * sizeof *work);
+      for (int variant = 0; variant < 4; variant++) {
+        const cna_gemm_epilogue ep = {variant & 1 ? bias : NULL, variant & 2 ? res : NULL, n + 3,
+                                      variant == 3};
+        reference_epilogue(m, n, k, a, b, &ep, want);
+        for (size_t i = 0; i < m * (n + 2); i++) got[i] = split[i] = 12345.0f;
+        cna_f32_gemm_blocked(uk, &blockings[bl], 0, m, 0, n, k, packed, &src, &ep, got, n + 2,
+                             work);
+        /* The same product in four ranges (as threads split it): the same bits. */
+        const size_t mh = m / 2 / uk->mr * uk->mr, nh = n / 3;
+        cna_f32_gemm_blocked(uk, &blockings[bl], 0, mh, 0, nh, k, packed, &src, &ep, split,
+                             n + 2, work);
+        cna_f32_gemm_blocked(uk, &blockings[bl], 0, mh, nh, n, k, packed, &src, &ep, split,
+                             n + 2, work);
+        cna_f32_gemm_blocked(uk, &blockings[bl], mh, m, 0, nh, k, packed, &src, &ep, split,
+                             n + 2, work);
+        cna_f32_gemm_blocked(uk, &blockings[bl], mh, m, nh, n, k, packed, &src, &ep, split,
+                             n + 2, work);
+        for (size_t i = 0; i < m; i++)
+          for (size_t j = 0; j < n + 2; j++) {
+            const float g = got[i * (n + 2) + j];
+            ck_assert_msg(memcmp(&g, &split[i * (n + 2) + j], sizeof g) == 0,
+                          "%zux%zux%zu: splitting changed (%zu,%zu)", m, n, k, i, j);
+            if (j >= n) {
+              ck_assert_msg(g == 12345.0f, "%zux%zux%zu: wrote past column %zu", m, n, k, n);
+              continue;
+            }
+            const float w = want[i * n + j];
+            ck_assert_msg(fabsf(g - w) <= tolerance(k) * 2.0f,
+                          "%s packed gemm %zux%zux%zu blocking %zu variant %d at (%zu,%zu): "
+                          "%g vs %g",
+                          kernels->isa, m, n, k, bl, variant, i, j, (double)g, (double)w);
+          }
+      }
+      free(work);
+    }
+    free(a), free(b), free(bias), free(res), free(want), free(got), free(split), free(packed);
+  }
+}
+END_TEST
+
+START_TEST(packed_gemm_propagates_nan_and_inf) {
+  const cna__kernels *kernels = cna__kernels_get();
+  if (kernels->gemm_ukernel.fn == NULL) return;
+  const cna_gemm_ukernel *uk = &kernels->gemm_ukernel;
+  /* 7 x 19: one full tile and both edges. NaN in A's row 2 (the tile body)
+   * and row 6 (the edge), +Inf in B's column 17 (the tail) and column 3;
+   * ReLU must keep NaN (PyTorch does) and turn -Inf into 0. */
+  enum { M = 7, N = 19, K = 3 };
+  float a[M * K], b[K * N], c[M * N], packed[2 * 6 * K + 64];
+  for (int i = 0; i < M * K; i++) a[i] = 0.5f;
+  for (int i = 0; i < K * N; i++) b[i] = 0.25f;
+  a[6 * K + 1] = NAN;
+  a[2 * K] = NAN;
+  a[4 * K + 2] = -1.0f; /* row 4 times +Inf: -Inf */
+  b[1 * N + 17] = INFINITY;
+  b[2 * N + 3] = INFINITY;
+  ck_assert_uint_le(cna_f32_gemm_packed_a_size(M, K, uk->mr), sizeof packed / sizeof packed[0]);
+  cna_f32_gemm_pack_a(M, K, a, K, NULL, uk->mr, packed);
+  const cna_gemm_b_source src = {.data = b, .ld = N};
+  float *work = malloc(cna_f32_gemm_workspace_size(uk, &kernels->gemm_blocking) * sizeof *work);
+  for (int relu = 0; relu < 2; relu++) {
+    const cna_gemm_epilogue ep = {.relu = relu};
+    cna_f32_gemm_blocked(uk, &kernels->gemm_blocking, 0, M, 0, N, K, packed, &src, &ep, c, N,
+                         work);
+    for (int i = 0; i < M; i++)
+      for (int j = 0; j < N; j++) {
+        const float v = c[i * N + j];
+        if (i == 6 || i == 2)
+          ck_assert_msg(isnan(v), "(%d,%d): %g, not NaN", i, j, (double)v);
+        else if (i == 4 && j == 3)
+          ck_assert_msg(relu ? v == 0.0f : v == -INFINITY, "(%d,%d): %g", i, j, (double)v);
+        else if (j == 17 || j == 3)
+          ck_assert_msg(v == INFINITY, "(%d,%d): %g, not +Inf", i, j, (double)v);
+        else /* row 4 sums 0.125 + 0.125 - 0.25 */
+          ck_assert_msg(fabsf(v - (i == 4 ? 0.0f : 0.375f)) < 1e-6f, "(%d,%d): %g", i, j,
+                        (double)v);
+      }
+  }
+  free(work);
+}
+END_TEST
+
+/* The packed blocks of B read from a convolution's input hold exactly the
+ * unfolded matrix's values, for every geometry and block position. */
+START_TEST(conv_packing_matches_im2col) {
+  static const size_t cases[][11] = {
+      /* ic ih iw kh kw sh sw pt pl dil (oh ow computed) */
+      {3, 15, 17, 7, 7, 2, 2, 3, 3, 1, 0}, {4, 9, 9, 3, 3, 1, 1, 1, 1, 1, 0},
+      {2, 8, 8, 1, 1, 2, 2, 0, 0, 1, 0},   {3, 13, 11, 3, 2, 1, 3, 2, 1, 2, 0},
+      {2, 7, 7, 5, 5, 1, 1, 2, 2, 1, 0},   {3, 23, 23, 11, 11, 4, 4, 0, 0, 1, 0},
+      {5, 6, 6, 1, 1, 1, 1, 0, 0, 1, 0},   {1, 1, 1, 3, 3, 1, 1, 1, 1, 1, 0},
+  };
+  unsigned seed = 3;
+  for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+    const size_t *c = cases[t];
+    cna_conv2d_params p = {.in_channels = c[0], .in_height = c[1], .in_width = c[2],
+                           .out_channels = 1, .kernel_h = c[3], .kernel_w = c[4],
+                           .stride_h = c[5], .stride_w = c[6], .pad_top = c[7],
+                           .pad_left = c[8], .dilation_h = c[9], .dilation_w = c[9],
+                           .groups = 1};
+    /* Symmetric padding. */
+    p.out_height = (c[1] + 2 * c[7] - c[9] * (c[3] - 1) - 1) / c[5] + 1;
+    p.out_width = (c[2] + 2 * c[8] - c[9] * (c[4] - 1) - 1) / c[6] + 1;
+    const size_t k = c[0] * c[3] * c[4], n = p.out_height * p.out_width;
+    float *x = malloc(c[0] * c[1] * c[2] * sizeof *x), *cols = malloc(k * n * sizeof *cols);
+    for (size_t i = 0; i < c[0] * c[1] * c[2]; i++) x[i] = uniform(&seed);
+    cna_f32_im2col__scalar(&p, x, cols);
+    const cna_gemm_b_source src = {.data = x, .conv = &p};
+    const size_t nr = 16;
+    static const size_t blocks[][2] = {{0, 1}, {1, 5}, {3, 17}, {0, 1000}};
+    for (size_t bk = 0; bk < 4; bk++)
+      for (size_t bn = 0; bn < 4; bn++) {
+        const size_t k0 = blocks[bk][0] < k ? blocks[bk][0] : 0;
+        const size_t kc = k0 + blocks[bk][1] <= k ? blocks[bk][1] : k - k0;
+        const size_t n0 = blocks[bn][0] < n ? blocks[bn][0] : 0;
+        const size_t nc = n0 + blocks[bn][1] <= n ? blocks[bn][1] : n - n0;
+        const size_t panels = (nc + nr - 1) / nr;
+        float *packed = malloc(panels * kc * nr * sizeof *packed);
+        cna_f32_gemm_pack_b(&src, k0, kc, n0, nc, nr, packed);
+        for (size_t q = 0; q < kc; q++)
+          for (size_t j = 0; j < panels * nr; j++) {
+            const float got = packed[(j / nr) * kc * nr + q * nr + j % nr];
+            const float want = j < nc ? cols[(k0 + q) * n + n0 + j] : 0.0f;
+            ck_assert_msg(got == want, "case %zu block k%zu+%zu n%zu+%zu at (%zu,%zu): %g vs %g",
+                          t, k0, kc, n0, nc, q, j, (double)got, (double)want);
+          }
+        free(packed);
+      }
+    free(x), free(cols);
+  }
+}
+END_TEST
+
+/* Runs a net with 1..3 threads: every output bit must be the same. */
+START_TEST(thread_counts_give_identical_outputs) {
+  static const char *const archs[] = {"resnet20", "squeezenet1_1", "densenet121"};
+  for (size_t a = 0; a < sizeof archs / sizeof archs[0]; a++) {
+    float *first = NULL;
+    for (int threads = 1; threads <= 3; threads++) {
+      cna_options *opts;
+      cna_net *net;
+      ck_assert_ok(cna_options_create(&opts));
+      ck_assert_ok(cna_options_set_num_threads(opts, threads));
+      ck_assert_ok(cna_net_create_arch(archs[a], opts, &net));
+      cna_options_destroy(opts);
+      size_t shape[3], out;
+      ck_assert_ok(cna_net_input_shape(net, shape));
+      ck_assert_ok(cna_net_output_size(net, &out));
+      const size_t in = shape[0] * shape[1] * shape[2];
+      float *x = malloc(2 * in * sizeof *x), *y = malloc(2 * out * sizeof *y);
+      unsigned seed = 11;
+      for (size_t i = 0; i < 2 * in; i++) x[i] = uniform(&seed);
+      ck_assert_ok(cna_net_forward(net, x, 2, y));
+      if (first == NULL) {
+        first = y;
+      } else {
+        ck_assert_msg(memcmp(first, y, 2 * out * sizeof *y) == 0,
+                      "%s: %d threads changed the output", archs[a], threads);
+        free(y);
+      }
+      free(x);
+      cna_net_destroy(net);
+    }
+    free(first);
+  }
+}
+END_TEST
+
+/* After cna_net_set_tensor on weights that were packed and folded (a
+ * convolution's, its batch norm's), forward gives what a net built afresh
+ * from the same tensors gives. */
+START_TEST(prepared_weights_follow_set_tensor) {
+  cna_net *net, *fresh;
+  ck_assert_ok(cna_net_create_arch("resnet20", NULL, &net));
+  static const char *const names[] = {"layer1.0.conv1.weight", "layer1.0.bn1.running_var",
+                                      "layer1.0.bn1.weight", "layer2.0.bn2.running_mean",
+                                      "conv1.weight"};
+  unsigned seed = 23;
+  for (size_t t = 0; t < sizeof names / sizeof names[0]; t++) {
+    size_t index, dims[4], ndim, count = 1;
+    ck_assert_ok(cna_net_find_tensor(net, names[t], &index));
+    ck_assert_ok(cna_net_tensor_shape(net, index, &ndim, dims));
+    for (size_t d = 0; d < ndim; d++) count *= dims[d];
+    float *v = malloc(count * sizeof *v);
+    for (size_t i = 0; i < count; i++) v[i] = 0.5f + 0.5f * (uniform(&seed) + 1.0f) / 2.0f;
+    ck_assert_ok(cna_net_set_tensor(net, index, v, count));
+    free(v);
+  }
+  void *bytes;
+  size_t size;
+  ck_assert_ok(cna_net_save_to_memory(net, 0, &bytes, &size));
+  ck_assert_ok(cna_net_load_from_memory(bytes, size, NULL, &fresh));
+  cna_free(bytes);
+  size_t shape[3], out;
+  ck_assert_ok(cna_net_input_shape(net, shape));
+  ck_assert_ok(cna_net_output_size(net, &out));
+  float *x = net_input(shape[0] * shape[1] * shape[2]);
+  float *y = malloc(out * sizeof *y), *want = malloc(out * sizeof *want);
+  ck_assert_ok(cna_net_forward(net, x, 1, y));
+  ck_assert_ok(cna_net_forward(fresh, x, 1, want));
+  ck_assert_msg(memcmp(y, want, out * sizeof *y) == 0,
+                "set_tensor left stale prepared weights");
+  free(x), free(y), free(want);
+  cna_net_destroy(net);
+  cna_net_destroy(fresh);
+}
+END_TEST
+
+/* The planned activation memory: the issue's targets for VGG-16 and
+ * ResNet-50 at batch 1, and linear growth with the batch. */
+START_TEST(workspace_is_planned) {
+  static const struct {
+    const char *arch;
+    double max_mb;
+  } cases[] = {{"vgg16", 40.0}, {"resnet50", 25.0}};
+  for (size_t i = 0; i < 2; i++) {
+    cna_net *net;
+    size_t one, eight;
+    ck_assert_ok(cna_net_create_arch(cases[i].arch, NULL, &net));
+    ck_assert_ok(cna_net_workspace_size(net, 1, &one));
+    ck_assert_ok(cna_net_workspace_size(net, 8, &eight));
+    ck_assert_msg((double)one / 1e6 <= cases[i].max_mb, "%s: %.1f MB at batch 1",
+                  cases[i].arch, (double)one / 1e6);
+    ck_assert_msg(one > 0 && eight > one && eight <= 8 * one, "%s: %zu then %zu bytes",
+                  cases[i].arch, one, eight);
+    ck_assert_status(cna_net_workspace_size(net, SIZE_MAX / 2, &one), CNA_ERROR_TOO_LARGE);
+    ck_assert_status(cna_net_workspace_size(NULL, 1, &one), CNA_ERROR_INVALID_ARGUMENT);
+    cna_net_destroy(net);
+  }
+}
+END_TEST
+
 START_TEST(isa_is_reported) {
   const char *isa = cna_isa();
   ck_assert(strcmp(isa, "scalar") == 0 || strcmp(isa, "avx2") == 0);
@@ -257,6 +534,12 @@ Suite *cna_test_kernels_suite(void) {
   tcase_add_test(tc, gemm_matches_scalar);
   tcase_add_test(tc, gemm_propagates_nan_and_inf);
   tcase_add_test(tc, convolution_through_gemm_matches_direct);
+  tcase_add_test(tc, packed_gemm_matches_scalar);
+  tcase_add_test(tc, packed_gemm_propagates_nan_and_inf);
+  tcase_add_test(tc, conv_packing_matches_im2col);
+  tcase_add_test(tc, thread_counts_give_identical_outputs);
+  tcase_add_test(tc, prepared_weights_follow_set_tensor);
+  tcase_add_test(tc, workspace_is_planned);
   tcase_add_test(tc, whole_nets_agree_with_the_scalar_path);
   suite_add_tcase(s, tc);
   return s;

@@ -5,6 +5,7 @@
 #include "api/options.h"
 #include "common/common.h"
 #include "graph/graph.h"
+#include "graph/plan.h"
 #include "zoo/zoo.h"
 
 cna_status cna_net_forward(cna_net *net, const float *input, size_t batch,
@@ -47,6 +48,16 @@ cna_status cna_net_output_size(const cna_net *net, size_t *size) {
                       "cna_net_output_size: net and size must not be NULL");
   const cna__shape *s = &net->graph.layers[cna__graph_output(&net->graph)].out;
   *size = s->c * s->h * s->w;
+  return CNA_OK;
+}
+
+cna_status cna_net_workspace_size(const cna_net *net, size_t batch, size_t *bytes) {
+  if (net == NULL || bytes == NULL)
+    return cna__error(CNA_ERROR_INVALID_ARGUMENT,
+                      "cna_net_workspace_size: net and bytes must not be NULL");
+  if (!cna__plan_bytes(net->plan, batch, bytes))
+    return cna__error(CNA_ERROR_TOO_LARGE,
+                      "cna_net_workspace_size: batch %zu is too large for memory sizes", batch);
   return CNA_OK;
 }
 
@@ -235,8 +246,14 @@ cna_status cna_net_set_tensor(cna_net *net, size_t index, const float *data,
                               size_t count) {
   cna_status s = check_tensor("cna_net_set_tensor", net, index, data);
   if (s == CNA_OK) s = check_count("cna_net_set_tensor", &net->tensors[index], count);
-  if (s == CNA_OK) memcpy(net->tensors[index].data, data, count * sizeof(float));
-  return s;
+  if (s != CNA_OK) return s;
+  memcpy(net->tensors[index].data, data, count * sizeof(float));
+  /* Weights prepared from this tensor (packed, batch norm folded) follow. */
+  for (size_t layer = 0; layer < net->graph.num_layers; layer++)
+    if (index >= net->first_tensor[layer] &&
+        index < net->first_tensor[layer] + net->num_layer_tensors[layer])
+      return cna__plan_refresh(net, layer);
+  return CNA_OK;
 }
 
 size_t cna_arch_count(void) { return cna__zoo_count(); }

@@ -1,108 +1,88 @@
-/* The reference executor: runs the needed layers in graph order, each into
- * a buffer of its own that is released after its last consumer ran. All
- * scratch belongs to the call, so calls on one net can run concurrently. */
-#include <stdlib.h>
+/* The executor: runs the plan's steps (graph/plan.c) in order, each layer
+ * reading its inputs from and writing its output to the call's arena (or
+ * the caller's input and output), with denormals flushed for the call.
+ * Everything a call writes belongs to its context, so calls on one net can
+ * run concurrently. */
 #include <string.h>
 
 #include "common/common.h"
+#include "common/pool.h"
 #include "graph/graph.h"
+#include "graph/plan.h"
 #include "layers/layer.h"
 
-typedef struct cna__call {
-  const float **outputs; /* per layer: its output for this call */
-  float **owned;         /* per layer: the buffer to free, if ours */
-  const float **inputs;  /* scratch for one layer's input pointers */
-  cna__shape *shapes;    /* scratch for one layer's input shapes */
-} cna__call;
+static const float *value_of(const cna__plan *plan, size_t layer, const float *input,
+                             float *output, float *arena, size_t batch) {
+  const size_t w = plan->where[layer];
+  if (w == CNA__AT_INPUT) return input;
+  if (w == CNA__AT_OUTPUT) return output;
+  return arena + w * batch;
+}
 
-static void call_free(cna__call *c, size_t num_layers) {
-  if (c->owned != NULL)
-    for (size_t i = 0; i < num_layers; i++) cna__aligned_free(c->owned[i]);
-  free(c->outputs);
-  free(c->owned);
-  free(c->inputs);
-  free(c->shapes);
+static cna_status run(const cna_net *net, const float *input, size_t batch, float *output,
+                      cna__context *ctx) {
+  const cna__graph *g = &net->graph;
+  const cna__plan *plan = net->plan;
+  float *arena = cna__context_arena(ctx);
+  const float **in_ptrs = cna__context_inputs(ctx);
+  cna__shape *in_shapes = cna__context_shapes(ctx);
+  const float *tensor_ptrs[CNA__MAX_LAYER_TENSORS];
+  for (size_t s = 0; s < plan->num_steps; s++) {
+    const cna__step *st = &plan->steps[s];
+    const cna__layer *l = &g->layers[st->layer];
+    const cna__layer_ops *ops = cna__layer_ops_of(l->type);
+    if (st->broken)
+      return cna__error(CNA_ERROR_OUT_OF_MEMORY,
+                        "%s '%s': its weights could not be prepared again after "
+                        "cna_net_set_tensor ran out of memory; set the tensor again",
+                        ops->type_name, l->name);
+    for (size_t k = 0; k < l->num_inputs; k++) {
+      in_ptrs[k] = value_of(plan, l->inputs[k], input, output, arena, batch);
+      in_shapes[k] = g->layers[l->inputs[k]].out;
+    }
+    for (size_t k = 0; k < net->num_layer_tensors[st->layer]; k++)
+      tensor_ptrs[k] = net->tensors[net->first_tensor[st->layer] + k].data;
+    const cna__forward_args args = {
+        .batch = batch,
+        .inputs = in_ptrs,
+        .input_shapes = in_shapes,
+        .tensors = tensor_ptrs,
+        .output = (float *)value_of(plan, st->out, input, output, arena, batch),
+        .prepared = st->prepared,
+        .residual = st->residual != CNA__NOWHERE
+                        ? value_of(plan, st->residual, input, output, arena, batch)
+                        : NULL,
+        .relu = st->relu,
+        .pool = net->pool,
+        .workspace = cna__context_workspace(ctx),
+    };
+    const cna_status status = ops->forward(l, &args);
+    if (status != CNA_OK) return status;
+  }
+  return CNA_OK;
 }
 
 cna_status cna__net_forward(const cna_net *net, const float *input, size_t batch,
                             float *output) {
   const cna__graph *g = &net->graph;
-  const size_t n = g->num_layers;
-  const size_t out_index = cna__graph_output(g);
   if (batch == 0) return CNA_OK;
-
-  /* Every buffer is batch x (at most CNA__MAX_ELEMENTS) floats: check the
-   * largest once. */
-  size_t max_elems = 0, max_inputs = 1;
-  for (size_t i = 0; i < n; i++) {
-    if (cna__shape_elems(&g->layers[i].out) > max_elems) max_elems = cna__shape_elems(&g->layers[i].out);
-    if (g->layers[i].num_inputs > max_inputs) max_inputs = g->layers[i].num_inputs;
-  }
+  const size_t out_index = cna__graph_output(g);
   size_t bytes;
-  if (!cna__mul_size(max_elems, batch, &bytes) || !cna__mul_size(bytes, sizeof(float), &bytes))
+  if (!cna__mul_size(cna__shape_elems(&g->layers[out_index].out), batch, &bytes) ||
+      !cna__mul_size(bytes, sizeof(float), &bytes))
     return cna__error(CNA_ERROR_TOO_LARGE,
-                      "batch %zu is too large: a layer's output would overflow the "
-                      "address space",
+                      "batch %zu is too large: the output would overflow the address space",
                       batch);
-
-  cna__call c = {0};
-  c.outputs = calloc(n, sizeof *c.outputs);
-  c.owned = calloc(n, sizeof *c.owned);
-  c.inputs = calloc(max_inputs, sizeof *c.inputs);
-  c.shapes = calloc(max_inputs, sizeof *c.shapes);
-  const float *tensor_ptrs[CNA__MAX_LAYER_TENSORS];
-  cna_status status = CNA_OK;
-  if (c.outputs == NULL || c.owned == NULL || c.inputs == NULL || c.shapes == NULL) {
-    status = cna__error(CNA_ERROR_OUT_OF_MEMORY, "out of memory starting a forward pass");
-    goto done;
+  if (out_index == 0) { /* the net is its input */
+    memcpy(output, input, bytes);
+    return CNA_OK;
   }
-
-  for (size_t i = 0; i < n; i++) {
-    if (!net->needed[i]) continue;
-    const cna__layer *l = &g->layers[i];
-    const cna__layer_ops *ops = cna__layer_ops_of(l->type);
-    const size_t size = batch * cna__shape_elems(&l->out);
-    if (l->type == CNA_LAYER_INPUT) {
-      c.outputs[i] = input;
-      if (i == out_index) memcpy(output, input, size * sizeof(float));
-      continue;
-    }
-    float *out = output;
-    if (i != out_index) {
-      out = cna__aligned_alloc(size * sizeof(float));
-      if (out == NULL) {
-        status = cna__error(CNA_ERROR_OUT_OF_MEMORY,
-                            "%s '%s': out of memory for its %zu-float output",
-                            ops->type_name, l->name, size);
-        goto done;
-      }
-      c.owned[i] = out;
-    }
-    c.outputs[i] = out;
-    for (size_t k = 0; k < l->num_inputs; k++) {
-      c.inputs[k] = c.outputs[l->inputs[k]];
-      c.shapes[k] = g->layers[l->inputs[k]].out;
-    }
-    for (size_t k = 0; k < net->num_layer_tensors[i]; k++)
-      tensor_ptrs[k] = net->tensors[net->first_tensor[i] + k].data;
-    const cna__forward_args args = {
-        .batch = batch,
-        .inputs = c.inputs,
-        .input_shapes = c.shapes,
-        .tensors = tensor_ptrs,
-        .output = out,
-    };
-    status = ops->forward(l, &args);
-    if (status != CNA_OK) goto done;
-    for (size_t k = 0; k < l->num_inputs; k++) {
-      const size_t j = l->inputs[k];
-      if (net->last_use[j] == i && c.owned[j] != NULL) {
-        cna__aligned_free(c.owned[j]);
-        c.owned[j] = NULL;
-      }
-    }
-  }
-done:
-  call_free(&c, n);
+  cna__context *ctx;
+  cna_status status = cna__plan_acquire(net->plan, batch, &ctx);
+  if (status != CNA_OK) return status;
+  const cna__fp_mode mode = cna__fp_flush_denormals();
+  status = run(net, input, batch, output, ctx);
+  cna__fp_restore(mode);
+  cna__plan_release(net->plan, ctx);
   return status;
 }

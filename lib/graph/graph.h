@@ -147,11 +147,11 @@ struct cna_net {
   size_t *num_layer_tensors;
   cna__layer_stats *stats; /* per layer */
   cna__layer_stats total;
-  /* Execution plan: which layers the output needs, and after which step
-   * each layer's output can be released. */
+  /* Which layers the output needs. */
   unsigned char *needed;
-  size_t *last_use;
   int num_threads;
+  struct cna__plan *plan;  /* how forward runs (graph/plan.c) */
+  struct cna__pool *pool;  /* num_threads - 1 workers, or NULL */
   /* Memory that tensors point into when a net was loaded: a file mapping or
    * an inflated section, released with the net. */
   void *blob;
@@ -159,12 +159,14 @@ struct cna_net {
   void (*release_blob)(void *blob, size_t size);
 };
 
-/* Creates a net from a graph (copied) and initializes its tensors from seed. */
+/* Creates a net from a graph (copied), initializes its tensors from seed
+ * and builds its plan. */
 cna_status cna__net_create(const cna__graph *g, uint64_t seed, int num_threads,
                            cna_net **out);
 
-/* The same without tensor data (every tensor's data is NULL): for loaders,
- * which then point the tensors at their data. */
+/* The same without tensor data (every tensor's data is NULL) or plan: for
+ * loaders, which then point the tensors at their data and call
+ * cna__plan_build. */
 cna_status cna__net_create_empty(const cna__graph *g, int num_threads, cna_net **out);
 
 /* Allocates and initializes every tensor of an empty net from seed. */

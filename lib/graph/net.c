@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "common/common.h"
+#include "common/pool.h"
+#include "graph/plan.h"
 #include "graph/graph.h"
 #include "layers/layer.h"
 
@@ -165,12 +167,6 @@ static void plan(cna_net *net) {
     for (size_t k = 0; k < g->layers[i].num_inputs; k++)
       net->needed[g->layers[i].inputs[k]] = 1;
   }
-  for (size_t i = 0; i < g->num_layers; i++) net->last_use[i] = i;
-  for (size_t i = 0; i < g->num_layers; i++) {
-    if (!net->needed[i]) continue;
-    for (size_t k = 0; k < g->layers[i].num_inputs; k++)
-      net->last_use[g->layers[i].inputs[k]] = i;
-  }
 }
 
 cna_status cna__net_create_empty(const cna__graph *g, int num_threads, cna_net **out) {
@@ -190,14 +186,14 @@ cna_status cna__net_create_empty(const cna__graph *g, int num_threads, cna_net *
   net->num_layer_tensors = calloc(n, sizeof *net->num_layer_tensors);
   net->stats = calloc(n, sizeof *net->stats);
   net->needed = calloc(n, sizeof *net->needed);
-  net->last_use = calloc(n, sizeof *net->last_use);
   if (net->first_tensor == NULL || net->num_layer_tensors == NULL || net->stats == NULL ||
-      net->needed == NULL || net->last_use == NULL) {
+      net->needed == NULL) {
     cna_net_destroy(net);
     return cna__error(CNA_ERROR_OUT_OF_MEMORY, "out of memory creating a %zu-layer net", n);
   }
   status = create_tensors(net);
   if (status == CNA_OK) status = compute_stats(net);
+  if (status == CNA_OK) status = cna__pool_create(num_threads, &net->pool);
   if (status != CNA_OK) {
     cna_net_destroy(net);
     return status;
@@ -213,6 +209,7 @@ cna_status cna__net_create(const cna__graph *g, uint64_t seed, int num_threads,
   cna_status status = cna__net_create_empty(g, num_threads, &net);
   if (status != CNA_OK) return status;
   status = cna__net_init_weights(net, seed);
+  if (status == CNA_OK) status = cna__plan_build(net);
   if (status != CNA_OK) {
     cna_net_destroy(net);
     return status;
@@ -233,7 +230,8 @@ void cna_net_destroy(cna_net *net) {
   free(net->num_layer_tensors);
   free(net->stats);
   free(net->needed);
-  free(net->last_use);
+  cna__plan_free(net->plan);
+  cna__pool_destroy(net->pool);
   cna__graph_free(&net->graph);
   free(net);
 }

@@ -26,6 +26,7 @@
 
 #include "api/options.h"
 #include "common/common.h"
+#include "graph/plan.h"
 #include "io/format.h"
 #include "layers/layer.h"
 
@@ -540,6 +541,7 @@ static cna_status parse(const source *src, const cna_options *opts, cna_net **ou
     cna__aligned_free(owned);
   }
   free(spans);
+  if (st == CNA_OK) st = cna__plan_build(net);
   if (st != CNA_OK) {
     cna_net_destroy(net);
     return st;

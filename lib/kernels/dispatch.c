@@ -2,10 +2,11 @@
  * kernel pointers is filled once from them (or from CNNARCH_ISA, which
  * forces a path for tests and bug reports). No feature test runs in a hot
  * loop: layers read the table. */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* sysconf(_SC_LEVEL1_DCACHE_SIZE) */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cnnarch.h"
 #include "kernels/dispatch.h"
@@ -30,16 +31,45 @@ static int cpu_has_avx2_fma(void) {
 static int cpu_has_avx2_fma(void) { return 0; }
 #endif
 
+/* The data cache sizes (sysconf reads them from CPUID on glibc), with
+ * common values where the system does not say. */
+static size_t cache_size(int level) {
+  long bytes = -1;
+#if defined(_SC_LEVEL1_DCACHE_SIZE) && defined(_SC_LEVEL2_CACHE_SIZE)
+  bytes = sysconf(level == 1 ? _SC_LEVEL1_DCACHE_SIZE : _SC_LEVEL2_CACHE_SIZE);
+#endif
+  if (bytes <= 0) return level == 1 ? 32768 : 524288;
+  return (size_t)bytes;
+}
+
+/* Goto's rules: a kc x nr panel of B fills half of L1 (the other half for
+ * A's panel and C), an mc x kc block of A half of L2, and a kc x nc block
+ * of B the other half. */
+static cna_gemm_blocking blocking_for(size_t mr, size_t nr) {
+  const size_t l1 = cache_size(1), l2 = cache_size(2);
+  size_t kc = l1 / 2 / (nr * sizeof(float)) / 8 * 8;
+  if (kc < 64) kc = 64;
+  if (kc > 512) kc = 512;
+  size_t mc = l2 / 2 / (kc * sizeof(float)) / mr * mr;
+  if (mc < mr) mc = mr;
+  size_t nc = l2 / 2 / (kc * sizeof(float)) / nr * nr;
+  if (nc < 4 * nr) nc = 4 * nr;
+  return (cna_gemm_blocking){kc, mc, nc};
+}
+
 static cna__kernels table;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void choose(void) {
-  table = (cna__kernels){.isa = "scalar", .gemm = cna_f32_gemm__scalar, .conv_by_gemm = 0};
+  table = (cna__kernels){.isa = "scalar", .gemm = cna_f32_gemm__scalar};
   const char *forced = getenv("CNNARCH_ISA");
   const int want_scalar = forced != NULL && strcmp(forced, "scalar") == 0;
 #if defined(__x86_64__) || defined(__i386__)
   if (!want_scalar && cpu_has_avx2_fma())
-    table = (cna__kernels){.isa = "avx2", .gemm = cna_f32_gemm__avx2, .conv_by_gemm = 1};
+    table = (cna__kernels){.isa = "avx2",
+                           .gemm = cna_f32_gemm__avx2,
+                           .gemm_ukernel = {6, 16, cna_f32_gemm_ukernel_6x16__avx2},
+                           .gemm_blocking = blocking_for(6, 16)};
 #endif
   /* A forced path this CPU cannot run (or does not know) falls back to the
    * best one it can: cna_isa() tells which ran. */

@@ -11,7 +11,11 @@ typedef void (*cna__gemm_fn)(size_t m, size_t n, size_t k, const float *restrict
 typedef struct cna__kernels {
   const char *isa;   /* "scalar", "avx2" */
   cna__gemm_fn gemm;
-  int conv_by_gemm;  /* convolutions through GEMM (else the direct reference) */
+  /* The packed GEMM's micro-kernel (fn NULL on the scalar path, where
+   * layers run their reference kernels) and block sizes for this CPU's
+   * caches. */
+  cna_gemm_ukernel gemm_ukernel;
+  cna_gemm_blocking gemm_blocking;
 } cna__kernels;
 
 /* Filled on first use, the same for the whole process. Any thread. */

@@ -4,14 +4,12 @@
 
 #include "kernels/kernels.h"
 
-void cna_f32_relu__scalar(size_t n, const float *restrict input,
-                          float *restrict output) {
+void cna_f32_relu__scalar(size_t n, const float *input, float *output) {
   /* Written so that NaN passes through, as in PyTorch. */
   for (size_t i = 0; i < n; i++) output[i] = input[i] < 0.0f ? 0.0f : input[i];
 }
 
-void cna_f32_tanh__scalar(size_t n, const float *restrict input,
-                          float *restrict output) {
+void cna_f32_tanh__scalar(size_t n, const float *input, float *output) {
   for (size_t i = 0; i < n; i++) output[i] = tanhf(input[i]);
 }
 

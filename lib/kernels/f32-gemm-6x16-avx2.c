@@ -73,3 +73,81 @@ void cna_f32_gemm__avx2(size_t m, size_t n, size_t k, const float *restrict a, s
                 c + i * ldc + j0, ldc);
   }
 }
+
+/* The packed micro-kernel: A is kc x 6 and B kc x 16, both k-major and
+ * contiguous (f32-gemm-pack.c), so each step is one 6-float A read and two
+ * aligned-size B loads for 12 FMAs. Partial tiles run in full on the
+ * zero-padded panels and store only their valid part. */
+void cna_f32_gemm_ukernel_6x16__avx2(const cna_gemm_tile *t) {
+  __m256 acc[6][2];
+  const size_t rows = t->rows, cols = t->cols;
+  const int full = rows == 6 && cols == 16;
+  if (t->accumulate) {
+    for (size_t r = 0; r < 6; r++) {
+      if (full) {
+        acc[r][0] = _mm256_loadu_ps(t->c + r * t->ldc);
+        acc[r][1] = _mm256_loadu_ps(t->c + r * t->ldc + 8);
+      } else {
+        float row[16] = {0};
+        if (r < rows)
+          for (size_t j = 0; j < cols; j++) row[j] = t->c[r * t->ldc + j];
+        acc[r][0] = _mm256_loadu_ps(row);
+        acc[r][1] = _mm256_loadu_ps(row + 8);
+      }
+    }
+  } else {
+    for (size_t r = 0; r < 6; r++) {
+      const __m256 start = _mm256_set1_ps(t->bias != NULL && r < rows ? t->bias[r] : 0.0f);
+      acc[r][0] = start;
+      acc[r][1] = start;
+    }
+  }
+  const float *a = t->a, *b = t->b;
+  for (size_t p = 0; p < t->kc; p++) {
+    const __m256 b0 = _mm256_loadu_ps(b);
+    const __m256 b1 = _mm256_loadu_ps(b + 8);
+    for (int r = 0; r < 6; r++) {
+      const __m256 w = _mm256_broadcast_ss(a + r);
+      acc[r][0] = _mm256_fmadd_ps(w, b0, acc[r][0]);
+      acc[r][1] = _mm256_fmadd_ps(w, b1, acc[r][1]);
+    }
+    a += 6;
+    b += 16;
+  }
+  if (t->residual != NULL) {
+    for (size_t r = 0; r < 6; r++) {
+      float row[16] = {0};
+      const float *res = t->residual + r * t->ld_residual;
+      if (full) {
+        acc[r][0] = _mm256_add_ps(acc[r][0], _mm256_loadu_ps(res));
+        acc[r][1] = _mm256_add_ps(acc[r][1], _mm256_loadu_ps(res + 8));
+        continue;
+      }
+      if (r < rows)
+        for (size_t j = 0; j < cols; j++) row[j] = res[j];
+      acc[r][0] = _mm256_add_ps(acc[r][0], _mm256_loadu_ps(row));
+      acc[r][1] = _mm256_add_ps(acc[r][1], _mm256_loadu_ps(row + 8));
+    }
+  }
+  if (t->relu) {
+    /* max(0, x) returns x when x is NaN (the second operand wins). */
+    const __m256 zero = _mm256_setzero_ps();
+    for (int r = 0; r < 6; r++) {
+      acc[r][0] = _mm256_max_ps(zero, acc[r][0]);
+      acc[r][1] = _mm256_max_ps(zero, acc[r][1]);
+    }
+  }
+  if (full) {
+    for (int r = 0; r < 6; r++) {
+      _mm256_storeu_ps(t->c + r * t->ldc, acc[r][0]);
+      _mm256_storeu_ps(t->c + r * t->ldc + 8, acc[r][1]);
+    }
+    return;
+  }
+  for (size_t r = 0; r < rows; r++) {
+    float row[16];
+    _mm256_storeu_ps(row, acc[r][0]);
+    _mm256_storeu_ps(row + 8, acc[r][1]);
+    for (size_t j = 0; j < cols; j++) t->c[r * t->ldc + j] = row[j];
+  }
+}

@@ -74,10 +74,9 @@ void cna_f32_batch_norm__scalar(size_t channels, size_t plane_size, float eps,
                                 const float *restrict input,
                                 float *restrict output);
 
-void cna_f32_relu__scalar(size_t n, const float *restrict input,
-                          float *restrict output);
-void cna_f32_tanh__scalar(size_t n, const float *restrict input,
-                          float *restrict output);
+/* Element-wise: output may be input. */
+void cna_f32_relu__scalar(size_t n, const float *input, float *output);
+void cna_f32_tanh__scalar(size_t n, const float *input, float *output);
 
 /* Softmax over channels at each of plane_size positions. */
 void cna_f32_softmax__scalar(size_t channels, size_t plane_size,
@@ -107,5 +106,88 @@ void cna_f32_gemm__avx2(size_t m, size_t n, size_t k, const float *restrict a, s
  * (zero where the window leaves the image). */
 void cna_f32_im2col__scalar(const cna_conv2d_params *p, const float *restrict input,
                             float *restrict columns);
+
+/* ------------------------------------------------------------ packed GEMM
+ *
+ * The fast path of convolutions (and, later, fully connected layers at
+ * batch > 1): C = A * B + epilogue, with A (m x k, the weights) packed once
+ * into panels of mr rows and B (k x n, the activations) packed per call,
+ * block by block, into panels of nr columns, straight from the convolution's
+ * input (no separate im2col matrix). The blocking loops are portable
+ * (f32-gemm-blocked.c); only the mr x nr micro-kernel is ISA-specific. */
+
+/* One call of a micro-kernel: a tile of at most mr x nr outputs over kc
+ * steps of packed A (kc x mr, k-major) and packed B (kc x nr, k-major). */
+typedef struct cna_gemm_tile {
+  size_t kc;
+  const float *a, *b;
+  float *c;
+  size_t ldc;
+  size_t rows, cols;       /* the valid part of the tile, <= mr, nr */
+  const float *bias;       /* rows values: the start when !accumulate; NULL: 0 */
+  int accumulate;          /* add to c's values (a later block of k) */
+  /* After the last block of k only (NULL / 0 before it): */
+  const float *residual;   /* added element-wise, leading dimension ld_residual */
+  size_t ld_residual;
+  int relu;                /* max(0, x), NaN kept */
+} cna_gemm_tile;
+
+typedef void (*cna_gemm_ukernel_fn)(const cna_gemm_tile *tile);
+
+typedef struct cna_gemm_ukernel {
+  size_t mr, nr;
+  cna_gemm_ukernel_fn fn;
+} cna_gemm_ukernel;
+
+/* Block sizes in elements: kc steps of k per pass, mc rows of A per pass
+ * (kept in L2), nc columns of B packed at once. Multiples of mr / nr. */
+typedef struct cna_gemm_blocking {
+  size_t kc, mc, nc;
+} cna_gemm_blocking;
+
+void cna_f32_gemm_ukernel_6x16__avx2(const cna_gemm_tile *tile);
+
+/* Floats of A packed into panels of mr rows (zero rows pad the last). */
+size_t cna_f32_gemm_packed_a_size(size_t m, size_t k, size_t mr);
+/* Packs A (m x k, leading dimension lda): panel p holds rows p*mr.., as k
+ * groups of mr values. Rows may be scaled: row i times scale[i] (NULL: 1). */
+void cna_f32_gemm_pack_a(size_t m, size_t k, const float *restrict a, size_t lda,
+                         const float *restrict scale, size_t mr, float *restrict packed);
+
+/* Where B comes from: a plain k x n matrix (conv == NULL; leading dimension
+ * ld), or the input of one convolution group (conv: the group's geometry,
+ * in_channels per group, groups = 1; data: the group's first plane). */
+typedef struct cna_gemm_b_source {
+  const float *data;
+  size_t ld;
+  const cna_conv2d_params *conv;
+} cna_gemm_b_source;
+
+/* Packs rows k0..k0+kc and columns n0..n0+nc of B into panels of nr
+ * columns (zero columns pad the last): ceil(nc/nr) * kc * nr floats. */
+void cna_f32_gemm_pack_b(const cna_gemm_b_source *b, size_t k0, size_t kc, size_t n0,
+                         size_t nc, size_t nr, float *restrict packed);
+
+/* The fused epilogue of a blocked GEMM: bias per row of C (NULL: none),
+ * then residual (same layout as C with its own leading dimension; NULL:
+ * none), then ReLU. */
+typedef struct cna_gemm_epilogue {
+  const float *bias;
+  const float *residual;
+  size_t ld_residual;
+  int relu;
+} cna_gemm_epilogue;
+
+/* Computes rows m0..m1 and columns n0..n1 of C = A * B (+ epilogue) from A
+ * packed by cna_f32_gemm_pack_a with uk->mr (m0 a multiple of mr), packing
+ * B into workspace (cna_f32_gemm_workspace_size floats). Each element is
+ * summed in the same order whatever the ranges, so splitting C into ranges
+ * (threads) never changes a result. */
+void cna_f32_gemm_blocked(const cna_gemm_ukernel *uk, const cna_gemm_blocking *bl,
+                          size_t m0, size_t m1, size_t n0, size_t n1, size_t k,
+                          const float *packed_a, const cna_gemm_b_source *b,
+                          const cna_gemm_epilogue *ep, float *c, size_t ldc,
+                          float *workspace);
+size_t cna_f32_gemm_workspace_size(const cna_gemm_ukernel *uk, const cna_gemm_blocking *bl);
 
 #endif /* CNA_KERNELS_H */

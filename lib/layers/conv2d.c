@@ -3,7 +3,11 @@
  * pad_top/left/bottom/right, dilation_h/w, groups, bias.
  * Tensors: weight (out, in/groups, kh, kw), bias (out) if bias.
  */
+#include <math.h>
+#include <stdlib.h>
+
 #include "common/common.h"
+#include "common/pool.h"
 #include "kernels/dispatch.h"
 #include "kernels/kernels.h"
 #include "layers/layer.h"
@@ -92,42 +96,148 @@ static void conv2d_rf(const cna__layer *layer, const cna__shape *inputs,
                  (uint64_t)a->stride_h, (uint64_t)a->stride_w, &layer->out, out);
 }
 
-/* Through the dispatched GEMM: per image and group, weights (out/groups x
- * K) times the unfolded input (K x out_h*out_w), K = in/groups*kh*kw. A 1x1
- * convolution at stride 1 without padding multiplies the input as it is. */
-static cna_status conv2d_by_gemm(const cna__layer *layer, const cna__forward_args *args,
-                                 const cna_conv2d_params *p, const cna__kernels *kernels) {
+/* ------------------------------------------------------- the fast path
+ *
+ * Weights are packed once for the blocked GEMM (kernels/f32-gemm-*.c), a
+ * folded batch norm scaling their rows and moving the bias; each call then
+ * multiplies, per image and group, the packed weights (out/groups x K) by
+ * the input unfolded block by block (K x out_h*out_w, K = in/groups*kh*kw),
+ * bias, residual and ReLU applied as the tiles are stored. */
+
+typedef struct conv_prepared {
+  const float *bias;   /* out_channels values, or NULL */
+  const float *packed; /* groups x packed_group floats */
+  size_t packed_group;
+} conv_prepared;
+
+/* The prepared block: the struct, then the bias, then the packed weights,
+ * each 64-byte aligned. */
+static size_t align_floats(size_t n) { return (n + 15) / 16 * 16; }
+
+static cna_status conv2d_prepare(const cna__layer *layer, const cna__shape *inputs,
+                                 const float *const *tensors, const cna__fold *bn,
+                                 void **state) {
+  const cna__kernels *kernels = cna__kernels_get();
+  *state = NULL;
+  if (kernels->gemm_ukernel.fn == NULL) return CNA_OK;
   const cna__attrs *a = &layer->attrs;
-  const size_t groups = p->groups, in_group = p->in_channels / groups;
-  const size_t out_group = p->out_channels / groups;
-  const size_t k = in_group * p->kernel_h * p->kernel_w;
-  const size_t n = p->out_height * p->out_width;
-  const size_t plane = p->in_height * p->in_width;
-  const int pointwise = a->kernel_h == 1 && a->kernel_w == 1 && a->stride_h == 1 &&
-                        a->stride_w == 1 && a->pad_top == 0 && a->pad_left == 0 &&
-                        a->pad_bottom == 0 && a->pad_right == 0;
-  float *columns = NULL;
-  if (!pointwise) {
-    columns = cna__aligned_alloc(k * n * sizeof(float));
-    if (columns == NULL)
-      return cna__error(CNA_ERROR_OUT_OF_MEMORY,
-                        "conv2d '%s': out of memory for a %zux%zu unfolded input", layer->name,
-                        k, n);
+  const size_t groups = (size_t)a->groups, out_c = layer->out.c;
+  const size_t out_group = out_c / groups;
+  const size_t k = inputs[0].c / groups * (size_t)a->kernel_h * (size_t)a->kernel_w;
+  const size_t mr = kernels->gemm_ukernel.mr;
+  const size_t packed_group = cna_f32_gemm_packed_a_size(out_group, k, mr);
+  const int has_bias = a->bias || bn != NULL;
+  size_t floats = 16 + (has_bias ? align_floats(out_c) : 0), total;
+  if (!cna__mul_size(packed_group, groups, &total) || !cna__add_size(total, floats, &total) ||
+      !cna__mul_size(total, sizeof(float), &total))
+    return cna__error(CNA_ERROR_TOO_LARGE, "conv2d '%s': packed weights too large", layer->name);
+  float *block = cna__aligned_alloc(total);
+  float *scale = bn != NULL ? malloc(out_c * sizeof *scale) : NULL;
+  if (block == NULL || (bn != NULL && scale == NULL)) {
+    cna__aligned_free(block);
+    free(scale);
+    return cna__error(CNA_ERROR_OUT_OF_MEMORY,
+                      "conv2d '%s': out of memory for %zu bytes of packed weights", layer->name,
+                      total);
   }
-  cna_conv2d_params group = *p;
-  group.in_channels = in_group;
-  group.out_channels = out_group;
-  group.groups = 1;
-  const float *bias = a->bias ? args->tensors[1] : NULL;
-  for (size_t b = 0; b < args->batch; b++)
-    for (size_t g = 0; g < groups; g++) {
-      const float *src = args->inputs[0] + (b * p->in_channels + g * in_group) * plane;
-      if (!pointwise) cna_f32_im2col__scalar(&group, src, columns);
-      kernels->gemm(out_group, n, k, args->tensors[0] + g * out_group * k, k,
-                    pointwise ? src : columns, n, bias != NULL ? bias + g * out_group : NULL,
-                    args->output + (b * p->out_channels + g * out_group) * n, n);
+  conv_prepared *prep = (conv_prepared *)(void *)block;
+  float *bias = has_bias ? block + 16 : NULL;
+  float *packed = block + floats;
+  const float *conv_bias = a->bias ? tensors[1] : NULL;
+  for (size_t c = 0; c < out_c && has_bias; c++) {
+    const double b = conv_bias != NULL ? conv_bias[c] : 0.0;
+    if (bn == NULL) {
+      bias[c] = (float)b;
+      continue;
     }
-  cna__aligned_free(columns);
+    /* y = (x - mean) / sqrt(var + eps) * weight + bias, with x = w * in + b */
+    const double s = bn->weight[c] / sqrt((double)bn->var[c] + (double)bn->eps);
+    scale[c] = (float)s;
+    bias[c] = (float)((b - bn->mean[c]) * s + bn->bias[c]);
+  }
+  for (size_t g = 0; g < groups; g++)
+    cna_f32_gemm_pack_a(out_group, k, tensors[0] + g * out_group * k, k,
+                        scale != NULL ? scale + g * out_group : NULL, mr,
+                        packed + g * packed_group);
+  free(scale);
+  *prep = (conv_prepared){bias, packed, packed_group};
+  *state = prep;
+  return CNA_OK;
+}
+
+static size_t conv2d_workspace(const cna__layer *layer, const cna__shape *inputs) {
+  (void)layer, (void)inputs;
+  const cna__kernels *kernels = cna__kernels_get();
+  return cna_f32_gemm_workspace_size(&kernels->gemm_ukernel, &kernels->gemm_blocking);
+}
+
+/* One task: rows m0..m1 and columns n0..n1 of one group of one image. */
+typedef struct conv_job {
+  const cna__layer *layer;
+  const cna__forward_args *args;
+  const conv_prepared *prep;
+  const cna__kernels *kernels;
+  cna_conv2d_params group; /* one group's geometry */
+  size_t groups, m_chunks, m_chunk, n_chunks, n_chunk;
+} conv_job;
+
+static void conv_task(void *ctx, size_t task, size_t thread) {
+  const conv_job *j = ctx;
+  const cna_conv2d_params *p = &j->group;
+  const size_t mi = task % j->m_chunks, ni = task / j->m_chunks % j->n_chunks;
+  const size_t g = task / j->m_chunks / j->n_chunks % j->groups;
+  const size_t b = task / j->m_chunks / j->n_chunks / j->groups;
+  const size_t m = p->out_channels, n = p->out_height * p->out_width;
+  const size_t k = p->in_channels * p->kernel_h * p->kernel_w;
+  const size_t m0 = mi * j->m_chunk, m1 = m0 + j->m_chunk < m ? m0 + j->m_chunk : m;
+  const size_t n0 = ni * j->n_chunk, n1 = n0 + j->n_chunk < n ? n0 + j->n_chunk : n;
+  const size_t in_image = p->in_channels * j->groups * p->in_height * p->in_width;
+  const size_t out_offset = (b * j->groups + g) * m * n;
+  const cna_gemm_b_source src = {
+      .data = j->args->inputs[0] + b * in_image + g * p->in_channels * p->in_height * p->in_width,
+      .conv = p,
+  };
+  const cna_gemm_epilogue ep = {
+      .bias = j->prep->bias != NULL ? j->prep->bias + g * m : NULL,
+      .residual = j->args->residual != NULL ? j->args->residual + out_offset : NULL,
+      .ld_residual = n,
+      .relu = j->args->relu,
+  };
+  cna_f32_gemm_blocked(&j->kernels->gemm_ukernel, &j->kernels->gemm_blocking, m0, m1, n0, n1, k,
+                       j->prep->packed + g * j->prep->packed_group, &src, &ep,
+                       j->args->output + out_offset, n, j->args->workspace[thread]);
+}
+
+static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
+
+static cna_status conv2d_fast(const cna__layer *layer, const cna__forward_args *args,
+                              const cna_conv2d_params *p) {
+  const cna__kernels *kernels = cna__kernels_get();
+  const size_t mr = kernels->gemm_ukernel.mr, nr = kernels->gemm_ukernel.nr;
+  conv_job j = {.layer = layer, .args = args, .prep = args->prepared, .kernels = kernels,
+                .group = *p, .groups = p->groups};
+  j.group.in_channels = p->in_channels / p->groups;
+  j.group.out_channels = p->out_channels / p->groups;
+  j.group.groups = 1;
+  const size_t m = j.group.out_channels, n = p->out_height * p->out_width;
+  /* Column blocks of the cache-sized width; narrower ones (and then row
+   * blocks) when that leaves too few tasks to keep the threads busy. */
+  const size_t want = args->pool != NULL ? 16 : 1;
+  const size_t images = args->batch * p->groups;
+  j.n_chunk = kernels->gemm_blocking.nc;
+  if (j.n_chunk > n) j.n_chunk = ceil_div(n, nr) * nr;
+  j.n_chunks = ceil_div(n, j.n_chunk);
+  if (images * j.n_chunks < want) {
+    j.n_chunk = ceil_div(ceil_div(n, ceil_div(want, images)), nr) * nr;
+    j.n_chunks = ceil_div(n, j.n_chunk);
+  }
+  j.m_chunk = ceil_div(m, mr) * mr;
+  j.m_chunks = 1;
+  if (images * j.n_chunks < want && m > mr) {
+    j.m_chunk = ceil_div(ceil_div(m, ceil_div(want, images * j.n_chunks)), mr) * mr;
+    j.m_chunks = ceil_div(m, j.m_chunk);
+  }
+  cna__pool_run(args->pool, images * j.n_chunks * j.m_chunks, conv_task, &j);
   return CNA_OK;
 }
 
@@ -143,8 +253,7 @@ static cna_status conv2d_forward(const cna__layer *layer, const cna__forward_arg
       .dilation_h = (size_t)a->dilation_h, .dilation_w = (size_t)a->dilation_w,
       .groups = (size_t)a->groups,
   };
-  const cna__kernels *kernels = cna__kernels_get();
-  if (kernels->conv_by_gemm) return conv2d_by_gemm(layer, args, &p, kernels);
+  if (args->prepared != NULL) return conv2d_fast(layer, args, &p);
   const size_t in_size = in->c * in->h * in->w;
   const size_t out_size = layer->out.c * layer->out.h * layer->out.w;
   const float *bias = a->bias ? args->tensors[1] : NULL;
@@ -163,5 +272,7 @@ const cna__layer_ops cna__conv2d_ops = {
     .macs = conv2d_macs,
     .receptive_field = conv2d_rf,
     .forward = conv2d_forward,
+    .prepare = conv2d_prepare,
+    .workspace = conv2d_workspace,
     .has_weights = 1,
 };

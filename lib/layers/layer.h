@@ -10,13 +10,28 @@
 
 #include "graph/graph.h"
 
+struct cna__pool;
+
 typedef struct cna__forward_args {
   size_t batch;
   const float *const *inputs;      /* one per layer input, batch images each */
   const cna__shape *input_shapes;  /* per image */
   const float *const *tensors;     /* the layer's tensors, in declared order */
-  float *output;                   /* batch images of layer->out */
+  float *output;                   /* batch images of layer->out; may be
+                                      inputs[0] for in_place layers */
+  /* The fast path, set up by the plan (graph/plan.c); NULL / 0 otherwise. */
+  const void *prepared;            /* from ops->prepare */
+  const float *residual;           /* fused add: batch images of layer->out */
+  int relu;                        /* fused ReLU after it */
+  struct cna__pool *pool;          /* threads for cna__pool_run */
+  float *const *workspace;         /* per pool thread: ops->workspace floats */
 } cna__forward_args;
+
+/* A batch norm folded into the layer before it. */
+typedef struct cna__fold {
+  const float *weight, *bias, *mean, *var;
+  float eps;
+} cna__fold;
 
 typedef struct cna__layer_ops {
   const char *type_name;
@@ -38,8 +53,19 @@ typedef struct cna__layer_ops {
   cna_status (*forward)(const cna__layer *layer, const cna__forward_args *args);
   /* Counts towards CNA_STAT_DEPTH. */
   int has_weights;
+  /* Optional fast path. prepare turns the layer's tensors (and a batch norm
+   * folded into it, or NULL) into state its forward reads through
+   * args->prepared, e.g. weights packed for the GEMM; a single allocation
+   * released with cna__aligned_free. It may decline (*state = NULL, CNA_OK):
+   * forward then runs the reference path. Layers with prepare accept
+   * args->residual and args->relu when prepared. */
+  cna_status (*prepare)(const cna__layer *layer, const cna__shape *inputs,
+                        const float *const *tensors, const cna__fold *bn, void **state);
+  /* Floats of scratch per thread the prepared forward needs. */
+  size_t (*workspace)(const cna__layer *layer, const cna__shape *inputs);
   /* Can overwrite its input (element-wise, or a view): its output needs no
-   * memory of its own, so the activation-memory total skips it. */
+   * memory of its own, so the activation-memory total skips it, and forward
+   * accepts output == inputs[0]. */
   int in_place;
 } cna__layer_ops;
 

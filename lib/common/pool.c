@@ -1,0 +1,198 @@
+/* The thread pool (see pool.h). One job at a time: the caller that holds
+ * run_lock publishes the job under the mutex, bumps the generation and
+ * works too; workers take task indices from an atomic counter, and the last
+ * one to finish signals the caller. */
+#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "common/common.h"
+#include "common/pool.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>
+#endif
+
+struct cna__pool {
+  pthread_mutex_t run_lock; /* held by the caller whose job runs */
+  pthread_mutex_t mutex;
+  pthread_cond_t wake, done;
+  pthread_t *threads;
+  size_t num_workers, started;
+  /* The current job, published before generation changes. */
+  cna__task_fn fn;
+  void *ctx;
+  size_t count;
+  atomic_size_t next;
+  atomic_size_t active; /* workers not yet done with the current job */
+  atomic_uint generation;
+  atomic_int stop;
+};
+
+/* How long an idle worker keeps polling before it sleeps. */
+#define SPIN_NANOSECONDS 100000L
+
+static void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ volatile("yield");
+#endif
+}
+
+static long long now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+static void run_tasks(cna__pool *pool, size_t thread) {
+  for (;;) {
+    const size_t task = atomic_fetch_add_explicit(&pool->next, 1, memory_order_relaxed);
+    if (task >= pool->count) break;
+    pool->fn(pool->ctx, task, thread);
+  }
+}
+
+typedef struct worker_arg {
+  cna__pool *pool;
+  size_t index;
+} worker_arg;
+
+static void *worker_main(void *p) {
+  cna__pool *pool = ((worker_arg *)p)->pool;
+  const size_t thread = ((worker_arg *)p)->index;
+  free(p);
+  (void)cna__fp_flush_denormals(); /* our thread: no mode to give back */
+  unsigned seen = 0;
+  for (;;) {
+    /* Poll briefly: the next layer's job usually follows within
+     * microseconds. Then sleep. */
+    const long long until = now_ns() + SPIN_NANOSECONDS;
+    int spins = 0;
+    while (atomic_load_explicit(&pool->generation, memory_order_acquire) == seen &&
+           !atomic_load_explicit(&pool->stop, memory_order_relaxed)) {
+      cpu_relax();
+      if (++spins % 64 == 0 && now_ns() > until) break;
+    }
+    pthread_mutex_lock(&pool->mutex);
+    while (atomic_load_explicit(&pool->generation, memory_order_acquire) == seen &&
+           !atomic_load_explicit(&pool->stop, memory_order_relaxed))
+      pthread_cond_wait(&pool->wake, &pool->mutex);
+    pthread_mutex_unlock(&pool->mutex);
+    if (atomic_load_explicit(&pool->stop, memory_order_relaxed)) break;
+    seen = atomic_load_explicit(&pool->generation, memory_order_acquire);
+    run_tasks(pool, thread);
+    if (atomic_fetch_sub_explicit(&pool->active, 1, memory_order_acq_rel) == 1) {
+      pthread_mutex_lock(&pool->mutex);
+      pthread_cond_signal(&pool->done);
+      pthread_mutex_unlock(&pool->mutex);
+    }
+  }
+  return NULL;
+}
+
+cna_status cna__pool_create(int num_threads, cna__pool **out) {
+  *out = NULL;
+  if (num_threads <= 1) return CNA_OK;
+  cna__pool *pool = calloc(1, sizeof *pool);
+  if (pool == NULL) return cna__error(CNA_ERROR_OUT_OF_MEMORY, "out of memory for a thread pool");
+  pool->num_workers = (size_t)num_threads - 1;
+  pool->threads = calloc(pool->num_workers, sizeof *pool->threads);
+  if (pool->threads == NULL) {
+    free(pool);
+    return cna__error(CNA_ERROR_OUT_OF_MEMORY, "out of memory for a thread pool");
+  }
+  pthread_mutex_init(&pool->run_lock, NULL);
+  pthread_mutex_init(&pool->mutex, NULL);
+  pthread_cond_init(&pool->wake, NULL);
+  pthread_cond_init(&pool->done, NULL);
+  for (size_t i = 0; i < pool->num_workers; i++) {
+    worker_arg *arg = malloc(sizeof *arg);
+    int err = arg == NULL ? -1 : 0;
+    if (arg != NULL) {
+      *arg = (worker_arg){pool, i + 1};
+      err = pthread_create(&pool->threads[i], NULL, worker_main, arg);
+      if (err != 0) free(arg);
+    }
+    if (err != 0) {
+      cna__pool_destroy(pool);
+      return cna__error(CNA_ERROR_OUT_OF_MEMORY,
+                        "could not start thread %zu of %d for the thread pool", i + 2,
+                        num_threads);
+    }
+    pool->started++;
+  }
+  *out = pool;
+  return CNA_OK;
+}
+
+void cna__pool_destroy(cna__pool *pool) {
+  if (pool == NULL) return;
+  pthread_mutex_lock(&pool->mutex);
+  atomic_store(&pool->stop, 1);
+  pthread_cond_broadcast(&pool->wake);
+  pthread_mutex_unlock(&pool->mutex);
+  for (size_t i = 0; i < pool->started; i++) pthread_join(pool->threads[i], NULL);
+  pthread_cond_destroy(&pool->wake);
+  pthread_cond_destroy(&pool->done);
+  pthread_mutex_destroy(&pool->mutex);
+  pthread_mutex_destroy(&pool->run_lock);
+  free(pool->threads);
+  free(pool);
+}
+
+void cna__pool_run(cna__pool *pool, size_t count, cna__task_fn fn, void *ctx) {
+  if (pool == NULL || count <= 1 || pthread_mutex_trylock(&pool->run_lock) != 0) {
+    for (size_t i = 0; i < count; i++) fn(ctx, i, 0);
+    return;
+  }
+  pthread_mutex_lock(&pool->mutex);
+  pool->fn = fn;
+  pool->ctx = ctx;
+  pool->count = count;
+  atomic_store_explicit(&pool->next, 0, memory_order_relaxed);
+  atomic_store_explicit(&pool->active, pool->num_workers, memory_order_relaxed);
+  atomic_fetch_add_explicit(&pool->generation, 1, memory_order_release);
+  pthread_cond_broadcast(&pool->wake);
+  pthread_mutex_unlock(&pool->mutex);
+  run_tasks(pool, 0);
+  /* The workers finish the tasks they took: wait for the last. */
+  const long long until = now_ns() + SPIN_NANOSECONDS;
+  int spins = 0;
+  while (atomic_load_explicit(&pool->active, memory_order_acquire) != 0) {
+    cpu_relax();
+    if (++spins % 64 == 0 && now_ns() > until) break;
+  }
+  pthread_mutex_lock(&pool->mutex);
+  while (atomic_load_explicit(&pool->active, memory_order_acquire) != 0)
+    pthread_cond_wait(&pool->done, &pool->mutex);
+  pthread_mutex_unlock(&pool->mutex);
+  pthread_mutex_unlock(&pool->run_lock);
+}
+
+cna__fp_mode cna__fp_flush_denormals(void) {
+  cna__fp_mode old = {0};
+#if defined(__x86_64__) || (defined(__i386__) && defined(__SSE__))
+  old.bits = _mm_getcsr();
+  _mm_setcsr((unsigned)old.bits | 0x8040u); /* FTZ (bit 15) | DAZ (bit 6) */
+#elif defined(__aarch64__)
+  unsigned long fpcr;
+  __asm__ volatile("mrs %0, fpcr" : "=r"(fpcr));
+  old.bits = fpcr;
+  __asm__ volatile("msr fpcr, %0" : : "r"(fpcr | (1UL << 24)));
+#endif
+  return old;
+}
+
+void cna__fp_restore(cna__fp_mode mode) {
+#if defined(__x86_64__) || (defined(__i386__) && defined(__SSE__))
+  _mm_setcsr((unsigned)mode.bits);
+#elif defined(__aarch64__)
+  __asm__ volatile("msr fpcr, %0" : : "r"(mode.bits));
+#else
+  (void)mode;
+#endif
+}

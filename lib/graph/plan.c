@@ -1,0 +1,380 @@
+/* Building the plan (see plan.h): fusion, preparation, memory. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/common.h"
+#include "graph/plan.h"
+#include "kernels/dispatch.h"
+#include "layers/layer.h"
+
+struct cna__context {
+  cna__context *next;  /* in the idle list */
+  float *arena;
+  size_t arena_floats; /* capacity */
+  float **workspace;   /* num_threads pointers into one block */
+  float *workspace_block;
+  const float **inputs; /* a step's input pointers and shapes */
+  cna__shape *shapes;
+};
+
+/* ------------------------------------------------------------------ fusion */
+
+/* The one needed layer that reads layer's output, if exactly one does
+ * (once) and layer is not the net's output; else CNA__NOWHERE. */
+static size_t sole_consumer(const cna_net *net, const size_t *uses, const size_t *consumer,
+                            size_t layer) {
+  if (layer == cna__graph_output(&net->graph) || uses[layer] != 1) return CNA__NOWHERE;
+  return consumer[layer];
+}
+
+static cna_status build_steps(cna_net *net, cna__plan *plan) {
+  const cna__graph *g = &net->graph;
+  const size_t n = g->num_layers;
+  const int fast = cna__kernels_get()->gemm_ukernel.fn != NULL;
+  size_t *uses = calloc(n, sizeof *uses), *consumer = calloc(n, sizeof *consumer);
+  unsigned char *absorbed = calloc(n, 1);
+  plan->steps = calloc(n, sizeof *plan->steps);
+  if (uses == NULL || consumer == NULL || absorbed == NULL || plan->steps == NULL) {
+    free(uses), free(consumer), free(absorbed);
+    return cna__error(CNA_ERROR_OUT_OF_MEMORY, "out of memory planning a %zu-layer net", n);
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (!net->needed[i]) continue;
+    for (size_t k = 0; k < g->layers[i].num_inputs; k++) {
+      uses[g->layers[i].inputs[k]]++;
+      consumer[g->layers[i].inputs[k]] = i;
+    }
+  }
+  /* A fused step runs where its last layer stood: by then every input it
+   * reads (a residual from another branch too) has been computed. Mark
+   * what each convolution absorbs first, then emit the steps in order. */
+  cna__step *pending = calloc(n, sizeof *pending);
+  if (pending == NULL) {
+    free(uses), free(consumer), free(absorbed);
+    return cna__error(CNA_ERROR_OUT_OF_MEMORY, "out of memory planning a %zu-layer net", n);
+  }
+  for (size_t i = 0; i < n; i++) {
+    pending[i] = (cna__step){.layer = i, .out = i, .bn = CNA__NOWHERE,
+                             .residual = CNA__NOWHERE};
+    if (!net->needed[i] || !fast || g->layers[i].type != CNA_LAYER_CONV2D) continue;
+    size_t cur = i, next = sole_consumer(net, uses, consumer, cur);
+    /* A layer joins one step only: of two branches meeting in an add (a
+     * block's last conv and its downsampling shortcut) the first takes it. */
+    if (next != CNA__NOWHERE && absorbed[next]) next = CNA__NOWHERE;
+    if (next != CNA__NOWHERE && g->layers[next].type == CNA_LAYER_BATCH_NORM) {
+      pending[i].bn = next;
+      absorbed[next] = 1;
+      cur = next;
+      next = sole_consumer(net, uses, consumer, cur);
+      if (next != CNA__NOWHERE && absorbed[next]) next = CNA__NOWHERE;
+    }
+    if (next != CNA__NOWHERE && g->layers[next].type == CNA_LAYER_ADD) {
+      const cna__layer *add = &g->layers[next];
+      const size_t other = add->inputs[0] == cur ? add->inputs[1] : add->inputs[0];
+      if (other != cur) {
+        pending[i].residual = other;
+        absorbed[next] = 1;
+        cur = next;
+        next = sole_consumer(net, uses, consumer, cur);
+        if (next != CNA__NOWHERE && absorbed[next]) next = CNA__NOWHERE;
+      }
+    }
+    if (next != CNA__NOWHERE && g->layers[next].type == CNA_LAYER_RELU) {
+      pending[i].relu = 1;
+      absorbed[next] = 1;
+      cur = next;
+    }
+    pending[i].out = cur;
+  }
+  /* Emit: a step goes at the position of its out layer. */
+  size_t *at = malloc(n * sizeof *at);
+  if (at == NULL) {
+    free(uses), free(consumer), free(absorbed), free(pending);
+    return cna__error(CNA_ERROR_OUT_OF_MEMORY, "out of memory planning a %zu-layer net", n);
+  }
+  for (size_t i = 0; i < n; i++) at[i] = CNA__NOWHERE;
+  for (size_t i = 0; i < n; i++)
+    if (net->needed[i] && !absorbed[i] && g->layers[i].type != CNA_LAYER_INPUT)
+      at[pending[i].out] = i;
+  for (size_t i = 0; i < n; i++) plan->step_of[i] = CNA__NOWHERE;
+  for (size_t pos = 0; pos < n; pos++) {
+    if (at[pos] == CNA__NOWHERE) continue;
+    const cna__step *s = &pending[at[pos]];
+    plan->step_of[s->layer] = plan->num_steps;
+    if (s->bn != CNA__NOWHERE) plan->step_of[s->bn] = plan->num_steps;
+    plan->steps[plan->num_steps++] = *s;
+  }
+  free(uses), free(consumer), free(absorbed), free(pending), free(at);
+  return CNA_OK;
+}
+
+/* ------------------------------------------------------------- preparing */
+
+static void layer_tensors(const cna_net *net, size_t layer, const float **ptrs) {
+  for (size_t k = 0; k < net->num_layer_tensors[layer]; k++)
+    ptrs[k] = net->tensors[net->first_tensor[layer] + k].data;
+}
+
+static cna_status prepare_step(const cna_net *net, cna__step *s, void **state) {
+  const cna__graph *g = &net->graph;
+  const cna__layer *l = &g->layers[s->layer];
+  const cna__layer_ops *ops = cna__layer_ops_of(l->type);
+  *state = NULL;
+  if (ops->prepare == NULL) return CNA_OK;
+  const float *tensors[CNA__MAX_LAYER_TENSORS], *bn_tensors[CNA__MAX_LAYER_TENSORS];
+  cna__shape shapes[1];
+  layer_tensors(net, s->layer, tensors);
+  shapes[0] = g->layers[l->inputs[0]].out;
+  cna__fold fold, *bn = NULL;
+  if (s->bn != CNA__NOWHERE) {
+    layer_tensors(net, s->bn, bn_tensors);
+    fold = (cna__fold){bn_tensors[0], bn_tensors[1], bn_tensors[2], bn_tensors[3],
+                       g->layers[s->bn].attrs.eps};
+    bn = &fold;
+  }
+  cna_status st = ops->prepare(l, shapes, tensors, bn, state);
+  if (st == CNA_OK && *state == NULL && (s->bn != CNA__NOWHERE || s->relu ||
+                                         s->residual != CNA__NOWHERE))
+    st = cna__error(CNA_ERROR_INTERNAL, "%s '%s': fused but not prepared", ops->type_name,
+                    l->name);
+  return st;
+}
+
+cna_status cna__plan_refresh(cna_net *net, size_t layer) {
+  cna__plan *plan = net->plan;
+  if (plan == NULL || plan->step_of[layer] == CNA__NOWHERE) return CNA_OK;
+  cna__step *s = &plan->steps[plan->step_of[layer]];
+  void *state;
+  cna_status st = prepare_step(net, s, &state);
+  cna__aligned_free(s->prepared);
+  s->prepared = st == CNA_OK ? state : NULL;
+  s->broken = st != CNA_OK && (s->bn != CNA__NOWHERE || s->relu ||
+                               s->residual != CNA__NOWHERE);
+  return st;
+}
+
+/* ---------------------------------------------------------------- memory */
+
+typedef struct buffer {
+  size_t size, first, last, offset;
+} buffer;
+
+/* Greedy placement, largest first: each buffer goes at the lowest offset
+ * clear of every placed buffer whose lifetime overlaps its own. */
+static cna_status place(buffer *bufs, size_t count, size_t *total) {
+  size_t *order = malloc((count ? count : 1) * sizeof *order);
+  size_t *placed = malloc((count ? count : 1) * sizeof *placed);
+  if (order == NULL || placed == NULL) {
+    free(order), free(placed);
+    return cna__error(CNA_ERROR_OUT_OF_MEMORY, "out of memory planning activation memory");
+  }
+  for (size_t i = 0; i < count; i++) order[i] = i;
+  for (size_t i = 1; i < count; i++) /* insertion sort: stable, by size down */
+    for (size_t j = i; j > 0 && bufs[order[j]].size > bufs[order[j - 1]].size; j--) {
+      const size_t t = order[j];
+      order[j] = order[j - 1];
+      order[j - 1] = t;
+    }
+  size_t num_placed = 0;
+  *total = 0;
+  for (size_t oi = 0; oi < count; oi++) {
+    buffer *b = &bufs[order[oi]];
+    size_t offset = 0;
+    for (int moved = 1; moved;) {
+      moved = 0;
+      for (size_t p = 0; p < num_placed; p++) {
+        const buffer *o = &bufs[placed[p]];
+        if (o->last < b->first || b->last < o->first) continue; /* never live together */
+        if (offset < o->offset + o->size && o->offset < offset + b->size) {
+          offset = o->offset + o->size;
+          moved = 1;
+        }
+      }
+    }
+    b->offset = offset;
+    placed[num_placed++] = order[oi];
+    if (offset + b->size > *total) *total = offset + b->size;
+  }
+  free(order), free(placed);
+  return CNA_OK;
+}
+
+static size_t round16(size_t n) { return (n + 15) / 16 * 16; }
+
+static cna_status plan_memory(cna_net *net, cna__plan *plan) {
+  const cna__graph *g = &net->graph;
+  const size_t n = g->num_layers, output = cna__graph_output(g);
+  size_t *last = malloc(n * sizeof *last), *buf_of = malloc(n * sizeof *buf_of);
+  buffer *bufs = malloc((plan->num_steps ? plan->num_steps : 1) * sizeof *bufs);
+  if (last == NULL || buf_of == NULL || bufs == NULL) {
+    free(last), free(buf_of), free(bufs);
+    return cna__error(CNA_ERROR_OUT_OF_MEMORY, "out of memory planning activation memory");
+  }
+  for (size_t i = 0; i < n; i++) {
+    last[i] = 0;
+    buf_of[i] = CNA__NOWHERE;
+    plan->where[i] = CNA__NOWHERE;
+  }
+  for (size_t s = 0; s < plan->num_steps; s++) {
+    const cna__step *st = &plan->steps[s];
+    const cna__layer *l = &g->layers[st->layer];
+    for (size_t k = 0; k < l->num_inputs; k++) last[l->inputs[k]] = s;
+    if (st->residual != CNA__NOWHERE) last[st->residual] = s;
+  }
+  plan->where[0] = CNA__AT_INPUT;
+  if (output == 0) plan->where[0] = CNA__AT_INPUT;
+  size_t num_bufs = 0;
+  for (size_t s = 0; s < plan->num_steps; s++) {
+    const cna__step *st = &plan->steps[s];
+    const cna__layer *l = &g->layers[st->layer];
+    if (st->out == output) {
+      plan->where[st->out] = CNA__AT_OUTPUT;
+      continue;
+    }
+    const size_t in = l->inputs[0];
+    if (cna__layer_ops_of(l->type)->in_place && st->out == st->layer && buf_of[in] != CNA__NOWHERE &&
+        last[in] == s) {
+      /* Overwrite the input, which nothing reads later. */
+      buf_of[st->out] = buf_of[in];
+      if (last[st->out] > bufs[buf_of[in]].last) bufs[buf_of[in]].last = last[st->out];
+      continue;
+    }
+    buf_of[st->out] = num_bufs;
+    /* Rounded to 16 floats so every buffer starts 64-byte aligned. */
+    bufs[num_bufs++] = (buffer){round16(cna__shape_elems(&g->layers[st->out].out)), s,
+                                last[st->out] > s ? last[st->out] : s, 0};
+  }
+  cna_status status = place(bufs, num_bufs, &plan->arena);
+  if (status == CNA_OK)
+    for (size_t i = 0; i < n; i++)
+      if (buf_of[i] != CNA__NOWHERE) plan->where[i] = bufs[buf_of[i]].offset;
+  free(last), free(buf_of), free(bufs);
+  return status;
+}
+
+/* ---------------------------------------------------------------- the plan */
+
+void cna__plan_free(cna__plan *plan) {
+  if (plan == NULL) return;
+  for (size_t s = 0; s < plan->num_steps; s++) cna__aligned_free(plan->steps[s].prepared);
+  while (plan->idle != NULL) {
+    cna__context *c = plan->idle;
+    plan->idle = c->next;
+    cna__aligned_free(c->arena);
+    cna__aligned_free(c->workspace_block);
+    free(c->workspace);
+    free(c->inputs);
+    free(c->shapes);
+    free(c);
+  }
+  pthread_mutex_destroy(&plan->lock);
+  free(plan->steps);
+  free(plan->where);
+  free(plan->step_of);
+  free(plan);
+}
+
+cna_status cna__plan_build(cna_net *net) {
+  const size_t n = net->graph.num_layers;
+  cna__plan *plan = calloc(1, sizeof *plan);
+  if (plan == NULL) return cna__error(CNA_ERROR_OUT_OF_MEMORY, "out of memory planning a net");
+  pthread_mutex_init(&plan->lock, NULL);
+  plan->num_threads = (size_t)net->num_threads;
+  for (size_t i = 0; i < n; i++)
+    if (net->graph.layers[i].num_inputs > plan->max_inputs)
+      plan->max_inputs = net->graph.layers[i].num_inputs;
+  plan->where = malloc(n * sizeof *plan->where);
+  plan->step_of = malloc(n * sizeof *plan->step_of);
+  cna_status st = plan->where == NULL || plan->step_of == NULL
+                      ? cna__error(CNA_ERROR_OUT_OF_MEMORY, "out of memory planning a net")
+                      : build_steps(net, plan);
+  for (size_t s = 0; st == CNA_OK && s < plan->num_steps; s++) {
+    cna__step *step = &plan->steps[s];
+    st = prepare_step(net, step, &step->prepared);
+    const cna__layer *l = &net->graph.layers[step->layer];
+    const cna__layer_ops *ops = cna__layer_ops_of(l->type);
+    if (st == CNA_OK && step->prepared != NULL && ops->workspace != NULL) {
+      const size_t w = ops->workspace(l, &net->graph.layers[l->inputs[0]].out);
+      if (w > plan->workspace) plan->workspace = w;
+    }
+  }
+  if (st == CNA_OK) st = plan_memory(net, plan);
+  if (st != CNA_OK) {
+    cna__plan_free(plan);
+    return st;
+  }
+  cna__plan_free(net->plan);
+  net->plan = plan;
+  return CNA_OK;
+}
+
+int cna__plan_bytes(const cna__plan *plan, size_t batch, size_t *bytes) {
+  size_t arena, work;
+  return cna__mul_size(plan->arena, batch, &arena) &&
+         cna__mul_size(plan->workspace, plan->num_threads, &work) &&
+         cna__add_size(arena, work, &arena) && cna__mul_size(arena, sizeof(float), bytes);
+}
+
+cna_status cna__plan_acquire(cna__plan *plan, size_t batch, cna__context **out) {
+  size_t arena;
+  if (!cna__mul_size(plan->arena, batch, &arena) || arena > SIZE_MAX / sizeof(float))
+    return cna__error(CNA_ERROR_TOO_LARGE,
+                      "batch %zu is too large: the activations would overflow the address "
+                      "space", batch);
+  pthread_mutex_lock(&plan->lock);
+  cna__context *c = plan->idle;
+  if (c != NULL) plan->idle = c->next;
+  pthread_mutex_unlock(&plan->lock);
+  if (c == NULL) {
+    c = calloc(1, sizeof *c);
+    if (c != NULL) {
+      c->workspace = calloc(plan->num_threads, sizeof *c->workspace);
+      c->inputs = calloc(plan->max_inputs + 1, sizeof *c->inputs);
+      c->shapes = calloc(plan->max_inputs + 1, sizeof *c->shapes);
+    }
+    if (c != NULL && c->workspace != NULL && plan->workspace > 0) {
+      c->workspace_block = cna__aligned_alloc(plan->workspace * plan->num_threads * sizeof(float));
+      for (size_t t = 0; c->workspace_block != NULL && t < plan->num_threads; t++)
+        c->workspace[t] = c->workspace_block + t * plan->workspace;
+    }
+    if (c == NULL || c->workspace == NULL || c->inputs == NULL || c->shapes == NULL ||
+        (plan->workspace > 0 && c->workspace_block == NULL)) {
+      if (c != NULL) {
+        cna__aligned_free(c->workspace_block);
+        free(c->workspace);
+        free(c->inputs);
+        free(c->shapes);
+      }
+      free(c);
+      return cna__error(CNA_ERROR_OUT_OF_MEMORY,
+                        "out of memory for a forward call's scratch (%zu bytes per thread)",
+                        plan->workspace * sizeof(float));
+    }
+  }
+  if (c->arena_floats < arena) {
+    float *grown = cna__aligned_alloc(arena * sizeof(float));
+    if (grown == NULL) {
+      cna__plan_release(plan, c);
+      return cna__error(CNA_ERROR_OUT_OF_MEMORY,
+                        "out of memory for %zu bytes of activations (batch %zu)",
+                        arena * sizeof(float), batch);
+    }
+    cna__aligned_free(c->arena);
+    c->arena = grown;
+    c->arena_floats = arena;
+  }
+  *out = c;
+  return CNA_OK;
+}
+
+void cna__plan_release(cna__plan *plan, cna__context *ctx) {
+  pthread_mutex_lock(&plan->lock);
+  ctx->next = plan->idle;
+  plan->idle = ctx;
+  pthread_mutex_unlock(&plan->lock);
+}
+
+float *cna__context_arena(cna__context *ctx) { return ctx->arena; }
+float *const *cna__context_workspace(cna__context *ctx) { return ctx->workspace; }
+const float **cna__context_inputs(cna__context *ctx) { return ctx->inputs; }
+cna__shape *cna__context_shapes(cna__context *ctx) { return ctx->shapes; }

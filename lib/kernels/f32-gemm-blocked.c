@@ -1,0 +1,52 @@
+/* The blocking loops of the packed GEMM (Goto's algorithm, as in BLIS):
+ * for each block of nc columns and kc steps of k, B is packed once into
+ * the workspace (it stays in L2); then for each block of mc rows of the
+ * pre-packed A (kept in L2), every nr-column panel of B (in L1) meets every
+ * mr-row panel of A in the micro-kernel. Portable: only the micro-kernel
+ * is ISA-specific. */
+#include "kernels/kernels.h"
+
+size_t cna_f32_gemm_workspace_size(const cna_gemm_ukernel *uk, const cna_gemm_blocking *bl) {
+  return bl->kc * ((bl->nc + uk->nr - 1) / uk->nr * uk->nr);
+}
+
+void cna_f32_gemm_blocked(const cna_gemm_ukernel *uk, const cna_gemm_blocking *bl,
+                          size_t m0, size_t m1, size_t n0, size_t n1, size_t k,
+                          const float *packed_a, const cna_gemm_b_source *b,
+                          const cna_gemm_epilogue *ep, float *c, size_t ldc,
+                          float *workspace) {
+  const size_t mr = uk->mr, nr = uk->nr;
+  for (size_t jc = n0; jc < n1; jc += bl->nc) {
+    const size_t nc = n1 - jc < bl->nc ? n1 - jc : bl->nc;
+    for (size_t pc = 0; pc < k; pc += bl->kc) {
+      const size_t kc = k - pc < bl->kc ? k - pc : bl->kc;
+      const int first = pc == 0, last = pc + kc == k;
+      cna_f32_gemm_pack_b(b, pc, kc, jc, nc, nr, workspace);
+      for (size_t ic = m0; ic < m1; ic += bl->mc) {
+        const size_t mc = m1 - ic < bl->mc ? m1 - ic : bl->mc;
+        for (size_t jr = 0; jr < nc; jr += nr) {
+          cna_gemm_tile t = {
+              .kc = kc,
+              .b = workspace + jr * kc,
+              .cols = nc - jr < nr ? nc - jr : nr,
+              .accumulate = !first,
+              .relu = last && ep->relu,
+              .ld_residual = ep->ld_residual,
+              .ldc = ldc,
+          };
+          for (size_t ir = 0; ir < mc; ir += mr) {
+            const size_t i = ic + ir;
+            t.a = packed_a + i * k + pc * mr;
+            t.c = c + i * ldc + jc + jr;
+            t.rows = mc - ir < mr ? mc - ir : mr;
+            t.bias = first && ep->bias != NULL ? ep->bias + i : NULL;
+            t.residual = last && ep->residual != NULL
+                             ? ep->residual + i * ep->ld_residual + jc + jr
+                             : NULL;
+            uk->fn(&t);
+          }
+        }
+      }
+    }
+  }
+}

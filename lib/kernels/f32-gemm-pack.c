@@ -1,0 +1,139 @@
+/* Packing for the blocked GEMM (f32-gemm-blocked.c): A into panels of mr
+ * rows, B into panels of nr columns, each k-major so a micro-kernel reads
+ * both with unit stride. B is packed straight from a convolution's input:
+ * the unfolded matrix of im2col is never built whole, only one cache-sized
+ * block of it at a time. Portable C: the copies are memory-bound. */
+#include <string.h>
+
+#include "kernels/kernels.h"
+
+size_t cna_f32_gemm_packed_a_size(size_t m, size_t k, size_t mr) {
+  return (m + mr - 1) / mr * mr * k;
+}
+
+void cna_f32_gemm_pack_a(size_t m, size_t k, const float *restrict a, size_t lda,
+                         const float *restrict scale, size_t mr, float *restrict packed) {
+  for (size_t i0 = 0; i0 < m; i0 += mr) {
+    for (size_t p = 0; p < k; p++)
+      for (size_t r = 0; r < mr; r++) {
+        const size_t i = i0 + r;
+        packed[p * mr + r] = i < m ? a[i * lda + p] * (scale != NULL ? scale[i] : 1.0f) : 0.0f;
+      }
+    packed += mr * k;
+  }
+}
+
+/* Writes a run of values into consecutive columns of the packed block:
+ * column j of row p lives at panel j / nr, lane j % nr. */
+typedef struct packer {
+  float *panel; /* the current panel's row p */
+  size_t lane, nr, panel_stride;
+} packer;
+
+static inline void put(packer *w, float v) {
+  w->panel[w->lane] = v;
+  if (++w->lane == w->nr) {
+    w->lane = 0;
+    w->panel += w->panel_stride;
+  }
+}
+
+/* count values src[0], src[stride], ... (all inside the image). */
+static inline void put_run(packer *w, const float *restrict src, size_t stride, size_t count) {
+  while (count > 0) {
+    size_t take = w->nr - w->lane;
+    if (take > count) take = count;
+    float *dst = w->panel + w->lane;
+    if (stride == 1)
+      memcpy(dst, src, take * sizeof(float));
+    else
+      for (size_t q = 0; q < take; q++) dst[q] = src[q * stride];
+    src += take * stride;
+    count -= take;
+    w->lane += take;
+    if (w->lane == w->nr) {
+      w->lane = 0;
+      w->panel += w->panel_stride;
+    }
+  }
+}
+
+static inline void put_zeros(packer *w, size_t count) {
+  for (size_t q = 0; q < count; q++) put(w, 0.0f);
+}
+
+/* First output column t in [0, count) whose input column t * stride + offset
+ * is at least 0, and the first at or past width. */
+static void inside_range(ptrdiff_t offset, size_t stride, size_t width, size_t count,
+                         size_t *lo, size_t *hi) {
+  size_t a = 0, b;
+  if (offset < 0) a = ((size_t)-offset + stride - 1) / stride;
+  if (offset >= (ptrdiff_t)width) {
+    b = 0;
+  } else {
+    /* t * stride + offset < width  <=>  t < (width - offset) / stride, rounded up */
+    b = ((size_t)((ptrdiff_t)width - offset) + stride - 1) / stride;
+  }
+  if (a > count) a = count;
+  if (b > count) b = count;
+  if (b < a) b = a;
+  *lo = a;
+  *hi = b;
+}
+
+static void pack_conv(const cna_conv2d_params *p, const float *restrict input, size_t k0,
+                      size_t kc, size_t n0, size_t nc, size_t nr, float *restrict packed) {
+  const size_t kernel = p->kernel_h * p->kernel_w;
+  const size_t ow = p->out_width, plane = p->in_height * p->in_width;
+  for (size_t q = 0; q < kc; q++) {
+    const size_t kk = k0 + q, ci = kk / kernel, ky = kk % kernel / p->kernel_w,
+                 kx = kk % p->kernel_w;
+    const float *src_plane = input + ci * plane;
+    const ptrdiff_t row_offset = (ptrdiff_t)(ky * p->dilation_h) - (ptrdiff_t)p->pad_top;
+    const ptrdiff_t col_offset = (ptrdiff_t)(kx * p->dilation_w) - (ptrdiff_t)p->pad_left;
+    packer w = {packed + q * nr, 0, nr, kc * nr};
+    size_t oy = n0 / ow, ox = n0 % ow, left = nc;
+    while (left > 0) {
+      size_t run = ow - ox;
+      if (run > left) run = left;
+      const ptrdiff_t iy = (ptrdiff_t)(oy * p->stride_h) + row_offset;
+      if (iy < 0 || iy >= (ptrdiff_t)p->in_height) {
+        put_zeros(&w, run);
+      } else {
+        const ptrdiff_t first = (ptrdiff_t)(ox * p->stride_w) + col_offset;
+        size_t lo, hi;
+        inside_range(first, p->stride_w, p->in_width, run, &lo, &hi);
+        put_zeros(&w, lo);
+        if (hi > lo)
+          put_run(&w, src_plane + (size_t)iy * p->in_width +
+                          (size_t)(first + (ptrdiff_t)(lo * p->stride_w)),
+                  p->stride_w, hi - lo);
+        put_zeros(&w, run - hi);
+      }
+      left -= run;
+      ox = 0;
+      oy++;
+    }
+    if (w.lane != 0) put_zeros(&w, nr - w.lane);
+  }
+}
+
+void cna_f32_gemm_pack_b(const cna_gemm_b_source *b, size_t k0, size_t kc, size_t n0,
+                         size_t nc, size_t nr, float *restrict packed) {
+  if (b->conv != NULL && !(b->conv->kernel_h == 1 && b->conv->kernel_w == 1 &&
+                           b->conv->stride_h == 1 && b->conv->stride_w == 1 &&
+                           b->conv->pad_top == 0 && b->conv->pad_left == 0 &&
+                           b->conv->out_height == b->conv->in_height &&
+                           b->conv->out_width == b->conv->in_width)) {
+    pack_conv(b->conv, b->data, k0, kc, n0, nc, nr, packed);
+    return;
+  }
+  /* A plain matrix (a pointwise convolution's input is one: channels x
+   * pixels). */
+  const size_t ld = b->conv != NULL ? b->conv->in_height * b->conv->in_width : b->ld;
+  for (size_t q = 0; q < kc; q++) {
+    packer w = {packed + q * nr, 0, nr, kc * nr};
+    put_run(&w, b->data + (k0 + q) * ld + n0, 1, nc);
+    if (w.lane != 0) put_zeros(&w, nr - w.lane);
+  }
+}
