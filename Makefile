@@ -154,10 +154,10 @@ check-torch: parity
 
 BENCHES := $(patsubst tests/bench/%.c,$(BUILD)/tests/%,$(wildcard tests/bench/*.c))
 
-$(BUILD)/tests/%: tests/bench/%.c $(SHARED) include/cnnarch.h
+# Benchmarks link the static library: some time internal kernels.
+$(BUILD)/tests/%: tests/bench/%.c $(STATIC) include/cnnarch.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(BASE_CFLAGS) $(LDFLAGS) -o $@ $< -L$(BUILD)/lib \
-	  -Wl,-rpath,'$$ORIGIN/../lib' $(SAN_FLAGS) -lcnnarch $(LIBS)
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(SAN_FLAGS) $(LIBS)
 
 # Speed and size figures (never timed tests: the machine is shared).
 bench: deps-build

@@ -76,78 +76,81 @@ void cna_f32_gemm__avx2(size_t m, size_t n, size_t k, const float *restrict a, s
 
 /* The packed micro-kernel: A is kc x 6 and B kc x 16, both k-major and
  * contiguous (f32-gemm-pack.c), so each step is one 6-float A read and two
- * aligned-size B loads for 12 FMAs. Partial tiles run in full on the
- * zero-padded panels and store only their valid part. */
+ * 8-float B loads for 12 FMAs, all accumulators in named registers (an
+ * array of them ends up on the stack, stored every step). Partial tiles run
+ * in full on the zero-padded panels and store only their valid part,
+ * through a small buffer. */
 void cna_f32_gemm_ukernel_6x16__avx2(const cna_gemm_tile *t) {
-  __m256 acc[6][2];
-  const size_t rows = t->rows, cols = t->cols;
+  const size_t rows = t->rows, cols = t->cols, ldc = t->ldc;
   const int full = rows == 6 && cols == 16;
+  float edge[6 * 16];
+  /* Where the tile's values are read and written: C itself, or the buffer. */
+  float *c = full ? t->c : edge;
+  const size_t ld = full ? ldc : 16;
+  if (!full && t->accumulate)
+    for (size_t r = 0; r < 6; r++)
+      for (size_t j = 0; j < 16; j++) edge[r * 16 + j] = r < rows && j < cols ? t->c[r * ldc + j] : 0.0f;
+  __m256 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
   if (t->accumulate) {
-    for (size_t r = 0; r < 6; r++) {
-      if (full) {
-        acc[r][0] = _mm256_loadu_ps(t->c + r * t->ldc);
-        acc[r][1] = _mm256_loadu_ps(t->c + r * t->ldc + 8);
-      } else {
-        float row[16] = {0};
-        if (r < rows)
-          for (size_t j = 0; j < cols; j++) row[j] = t->c[r * t->ldc + j];
-        acc[r][0] = _mm256_loadu_ps(row);
-        acc[r][1] = _mm256_loadu_ps(row + 8);
-      }
-    }
+    c00 = _mm256_loadu_ps(c + 0 * ld), c01 = _mm256_loadu_ps(c + 0 * ld + 8);
+    c10 = _mm256_loadu_ps(c + 1 * ld), c11 = _mm256_loadu_ps(c + 1 * ld + 8);
+    c20 = _mm256_loadu_ps(c + 2 * ld), c21 = _mm256_loadu_ps(c + 2 * ld + 8);
+    c30 = _mm256_loadu_ps(c + 3 * ld), c31 = _mm256_loadu_ps(c + 3 * ld + 8);
+    c40 = _mm256_loadu_ps(c + 4 * ld), c41 = _mm256_loadu_ps(c + 4 * ld + 8);
+    c50 = _mm256_loadu_ps(c + 5 * ld), c51 = _mm256_loadu_ps(c + 5 * ld + 8);
   } else {
-    for (size_t r = 0; r < 6; r++) {
-      const __m256 start = _mm256_set1_ps(t->bias != NULL && r < rows ? t->bias[r] : 0.0f);
-      acc[r][0] = start;
-      acc[r][1] = start;
-    }
+    float start[6] = {0};
+    for (size_t r = 0; r < rows && t->bias != NULL; r++) start[r] = t->bias[r];
+    c00 = c01 = _mm256_set1_ps(start[0]);
+    c10 = c11 = _mm256_set1_ps(start[1]);
+    c20 = c21 = _mm256_set1_ps(start[2]);
+    c30 = c31 = _mm256_set1_ps(start[3]);
+    c40 = c41 = _mm256_set1_ps(start[4]);
+    c50 = c51 = _mm256_set1_ps(start[5]);
   }
-  const float *a = t->a, *b = t->b;
-  for (size_t p = 0; p < t->kc; p++) {
-    const __m256 b0 = _mm256_loadu_ps(b);
-    const __m256 b1 = _mm256_loadu_ps(b + 8);
-    for (int r = 0; r < 6; r++) {
-      const __m256 w = _mm256_broadcast_ss(a + r);
-      acc[r][0] = _mm256_fmadd_ps(w, b0, acc[r][0]);
-      acc[r][1] = _mm256_fmadd_ps(w, b1, acc[r][1]);
-    }
+  const float *restrict a = t->a, *restrict b = t->b;
+  for (size_t p = t->kc; p > 0; p--) {
+    const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+    __m256 w = _mm256_broadcast_ss(a);
+    c00 = _mm256_fmadd_ps(w, b0, c00), c01 = _mm256_fmadd_ps(w, b1, c01);
+    w = _mm256_broadcast_ss(a + 1);
+    c10 = _mm256_fmadd_ps(w, b0, c10), c11 = _mm256_fmadd_ps(w, b1, c11);
+    w = _mm256_broadcast_ss(a + 2);
+    c20 = _mm256_fmadd_ps(w, b0, c20), c21 = _mm256_fmadd_ps(w, b1, c21);
+    w = _mm256_broadcast_ss(a + 3);
+    c30 = _mm256_fmadd_ps(w, b0, c30), c31 = _mm256_fmadd_ps(w, b1, c31);
+    w = _mm256_broadcast_ss(a + 4);
+    c40 = _mm256_fmadd_ps(w, b0, c40), c41 = _mm256_fmadd_ps(w, b1, c41);
+    w = _mm256_broadcast_ss(a + 5);
+    c50 = _mm256_fmadd_ps(w, b0, c50), c51 = _mm256_fmadd_ps(w, b1, c51);
     a += 6;
     b += 16;
   }
+  __m256 acc[12] = {c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51};
   if (t->residual != NULL) {
     for (size_t r = 0; r < 6; r++) {
-      float row[16] = {0};
       const float *res = t->residual + r * t->ld_residual;
       if (full) {
-        acc[r][0] = _mm256_add_ps(acc[r][0], _mm256_loadu_ps(res));
-        acc[r][1] = _mm256_add_ps(acc[r][1], _mm256_loadu_ps(res + 8));
-        continue;
-      }
-      if (r < rows)
+        acc[2 * r] = _mm256_add_ps(acc[2 * r], _mm256_loadu_ps(res));
+        acc[2 * r + 1] = _mm256_add_ps(acc[2 * r + 1], _mm256_loadu_ps(res + 8));
+      } else if (r < rows) {
+        float row[16] = {0};
         for (size_t j = 0; j < cols; j++) row[j] = res[j];
-      acc[r][0] = _mm256_add_ps(acc[r][0], _mm256_loadu_ps(row));
-      acc[r][1] = _mm256_add_ps(acc[r][1], _mm256_loadu_ps(row + 8));
+        acc[2 * r] = _mm256_add_ps(acc[2 * r], _mm256_loadu_ps(row));
+        acc[2 * r + 1] = _mm256_add_ps(acc[2 * r + 1], _mm256_loadu_ps(row + 8));
+      }
     }
   }
   if (t->relu) {
     /* max(0, x) returns x when x is NaN (the second operand wins). */
     const __m256 zero = _mm256_setzero_ps();
-    for (int r = 0; r < 6; r++) {
-      acc[r][0] = _mm256_max_ps(zero, acc[r][0]);
-      acc[r][1] = _mm256_max_ps(zero, acc[r][1]);
-    }
+    for (int i = 0; i < 12; i++) acc[i] = _mm256_max_ps(zero, acc[i]);
   }
-  if (full) {
-    for (int r = 0; r < 6; r++) {
-      _mm256_storeu_ps(t->c + r * t->ldc, acc[r][0]);
-      _mm256_storeu_ps(t->c + r * t->ldc + 8, acc[r][1]);
-    }
-    return;
+  for (int r = 0; r < 6; r++) {
+    _mm256_storeu_ps(c + r * ld, acc[2 * r]);
+    _mm256_storeu_ps(c + r * ld + 8, acc[2 * r + 1]);
   }
-  for (size_t r = 0; r < rows; r++) {
-    float row[16];
-    _mm256_storeu_ps(row, acc[r][0]);
-    _mm256_storeu_ps(row + 8, acc[r][1]);
-    for (size_t j = 0; j < cols; j++) t->c[r * t->ldc + j] = row[j];
-  }
+  if (!full)
+    for (size_t r = 0; r < rows; r++)
+      for (size_t j = 0; j < cols; j++) t->c[r * ldc + j] = edge[r * 16 + j];
 }
