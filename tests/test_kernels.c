@@ -418,6 +418,91 @@ START_TEST(conv_packing_matches_im2col) {
 }
 END_TEST
 
+
+/* The fast max pooling equals the reference bit for bit (max is exact),
+ * NaN included, over the zoo's windows and odd ones: padding, ceil mode
+ * (windows running past the input), strides wider than windows. */
+START_TEST(max_pool_matches_scalar) {
+  const cna__kernels *kernels = cna__kernels_get();
+  if (kernels->max_pool2d == NULL) return;
+  static const size_t cases[][10] = {
+      /* c ih iw kh kw sh sw pt pl extra(bottom/right pad for ceil mode) */
+      {3, 112, 112, 3, 3, 2, 2, 1, 1, 0}, {5, 28, 28, 3, 3, 1, 1, 1, 1, 0},
+      {2, 55, 55, 3, 3, 2, 2, 0, 0, 0},   {2, 13, 13, 3, 3, 2, 2, 0, 0, 1},
+      {4, 9, 17, 2, 2, 2, 2, 0, 0, 0},    {3, 7, 23, 3, 5, 1, 1, 1, 2, 0},
+      {1, 1, 1, 1, 1, 1, 1, 0, 0, 0},     {2, 10, 10, 2, 2, 3, 3, 0, 0, 0},
+      {2, 6, 40, 3, 3, 1, 1, 1, 1, 0},
+  };
+  unsigned seed = 41;
+  for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+    const size_t *c = cases[t];
+    cna_pool2d_params p = {.channels = c[0], .in_height = c[1], .in_width = c[2],
+                           .kernel_h = c[3], .kernel_w = c[4], .stride_h = c[5],
+                           .stride_w = c[6], .pad_top = c[7], .pad_left = c[8],
+                           .pad_bottom = c[7] + c[9], .pad_right = c[8] + c[9]};
+    p.out_height = (c[1] + p.pad_top + p.pad_bottom - c[3]) / c[5] + 1;
+    p.out_width = (c[2] + p.pad_left + p.pad_right - c[4]) / c[6] + 1;
+    const size_t in = c[0] * c[1] * c[2], out = c[0] * p.out_height * p.out_width;
+    float *x = malloc(in * sizeof *x), *want = malloc(out * sizeof *want);
+    float *got = malloc(out * sizeof *got), *row = malloc(c[2] * sizeof *row);
+    for (size_t i = 0; i < in; i++) x[i] = uniform(&seed);
+    /* NaN in the vector body, in a row tail and at the plane's edge. */
+    x[in / 2] = NAN;
+    x[c[2] - 1] = NAN;
+    x[in - 1] = -INFINITY;
+    cna_f32_max_pool2d__scalar(&p, x, want);
+    kernels->max_pool2d(&p, x, got, row);
+    for (size_t i = 0; i < out; i++)
+      ck_assert_msg(memcmp(&got[i], &want[i], sizeof got[i]) == 0 ||
+                        (isnan(got[i]) && isnan(want[i])),
+                    "case %zu output %zu: %g vs %g", t, i, (double)got[i], (double)want[i]);
+    free(x), free(want), free(got), free(row);
+  }
+}
+END_TEST
+
+START_TEST(fully_connected_matches_scalar) {
+  const cna__kernels *kernels = cna__kernels_get();
+  if (kernels->fully_connected_rows == NULL) return;
+  static const size_t shapes[][3] = {/* in, out, batch */
+                                     {1, 1, 1},   {16, 4, 1},   {17, 5, 3},   {400, 120, 2},
+                                     {9216, 37, 1}, {31, 1000, 8}, {4096, 10, 5}};
+  unsigned seed = 43;
+  for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+    const size_t in = shapes[s][0], out = shapes[s][1], batch = shapes[s][2];
+    float *x = malloc(in * batch * sizeof *x), *w = malloc(in * out * sizeof *w);
+    float *bias = malloc(out * sizeof *bias), *want = malloc(out * sizeof *want);
+    float *got = malloc(out * batch * sizeof *got), *split = malloc(out * batch * sizeof *split);
+    for (size_t i = 0; i < in * batch; i++) x[i] = uniform(&seed);
+    for (size_t i = 0; i < in * out; i++) w[i] = uniform(&seed);
+    for (size_t i = 0; i < out; i++) bias[i] = uniform(&seed);
+    if (in > 20) x[in + 3 < in * batch ? in + 3 : 3] = NAN; /* image 1 (or 0): NaN everywhere */
+    kernels->fully_connected_rows(in, out, batch, x, in, w, bias, got, out);
+    /* Rows split at an odd place: the same bits. */
+    const size_t half = out / 2 + (out > 2);
+    kernels->fully_connected_rows(in, half, batch, x, in, w, bias, split, out);
+    kernels->fully_connected_rows(in, out - half, batch, x, in, w + half * in, bias + half,
+                                  split + half, out);
+    ck_assert_msg(memcmp(got, split, out * batch * sizeof *got) == 0,
+                  "%zux%zu: splitting rows changed results", in, out);
+    for (size_t b = 0; b < batch; b++) {
+      cna_f32_fully_connected__scalar(in, out, x + b * in, w, bias, want);
+      for (size_t o = 0; o < out; o++) {
+        const float g = got[b * out + o], v = want[o];
+        if (isnan(v)) {
+          ck_assert_msg(isnan(g), "%zux%zu image %zu row %zu: %g, not NaN", in, out, b, o,
+                        (double)g);
+          continue;
+        }
+        ck_assert_msg(fabsf(g - v) <= tolerance(in), "%zux%zu image %zu row %zu: %g vs %g", in,
+                      out, b, o, (double)g, (double)v);
+      }
+    }
+    free(x), free(w), free(bias), free(want), free(got), free(split);
+  }
+}
+END_TEST
+
 /* Runs a net with 1..3 threads: every output bit must be the same. */
 START_TEST(thread_counts_give_identical_outputs) {
   static const char *const archs[] = {"resnet20", "squeezenet1_1", "densenet121"};
@@ -537,6 +622,8 @@ Suite *cna_test_kernels_suite(void) {
   tcase_add_test(tc, packed_gemm_matches_scalar);
   tcase_add_test(tc, packed_gemm_propagates_nan_and_inf);
   tcase_add_test(tc, conv_packing_matches_im2col);
+  tcase_add_test(tc, max_pool_matches_scalar);
+  tcase_add_test(tc, fully_connected_matches_scalar);
   tcase_add_test(tc, thread_counts_give_identical_outputs);
   tcase_add_test(tc, prepared_weights_follow_set_tensor);
   tcase_add_test(tc, workspace_is_planned);

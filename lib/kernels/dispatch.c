@@ -69,7 +69,9 @@ static void choose(void) {
     table = (cna__kernels){.isa = "avx2",
                            .gemm = cna_f32_gemm__avx2,
                            .gemm_ukernel = {6, 16, cna_f32_gemm_ukernel_6x16__avx2},
-                           .gemm_blocking = blocking_for(6, 16)};
+                           .gemm_blocking = blocking_for(6, 16),
+                           .max_pool2d = cna_f32_max_pool2d__avx2,
+                           .fully_connected_rows = cna_f32_fully_connected_rows__avx2};
 #endif
   /* A forced path this CPU cannot run (or does not know) falls back to the
    * best one it can: cna_isa() tells which ran. */

@@ -16,6 +16,13 @@ typedef struct cna__kernels {
    * caches. */
   cna_gemm_ukernel gemm_ukernel;
   cna_gemm_blocking gemm_blocking;
+  /* Optional fast kernels (NULL: layers use the reference). */
+  void (*max_pool2d)(const cna_pool2d_params *p, const float *restrict input,
+                     float *restrict output, float *restrict row);
+  void (*fully_connected_rows)(size_t in_features, size_t rows, size_t batch,
+                               const float *restrict input, size_t ld_input,
+                               const float *restrict weights, const float *restrict bias,
+                               float *restrict output, size_t ld_output);
 } cna__kernels;
 
 /* Filled on first use, the same for the whole process. Any thread. */

@@ -42,6 +42,11 @@ void cna_f32_max_pool2d__scalar(const cna_pool2d_params *p,
                                 const float *restrict input,
                                 float *restrict output);
 
+/* The same, AVX2: row is scratch of in_width floats. Equal to the
+ * reference bit for bit. */
+void cna_f32_max_pool2d__avx2(const cna_pool2d_params *p, const float *restrict input,
+                              float *restrict output, float *restrict row);
+
 /* Mean over each window with PyTorch's divisor: the window clipped to the
  * padded input when count_include_pad, else to the input. */
 void cna_f32_avg_pool2d__scalar(const cna_pool2d_params *p,
@@ -89,6 +94,14 @@ void cna_f32_fully_connected__scalar(size_t in_features, size_t out_features,
                                      const float *restrict weights,
                                      const float *restrict bias,
                                      float *restrict output);
+
+/* Rows 0..rows-1 of a fully connected layer for batch images: output[b *
+ * ld_output + r] = bias[r] + weights[r] . input[b * ld_input ..]. */
+void cna_f32_fully_connected_rows__avx2(size_t in_features, size_t rows, size_t batch,
+                                        const float *restrict input, size_t ld_input,
+                                        const float *restrict weights,
+                                        const float *restrict bias, float *restrict output,
+                                        size_t ld_output);
 
 void cna_f32_add__scalar(size_t n, const float *a, const float *b, float *output);
 

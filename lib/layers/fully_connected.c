@@ -3,6 +3,8 @@
  * (the output features), bias. Tensors: weight (out, C*H*W), bias (out).
  */
 #include "common/common.h"
+#include "common/pool.h"
+#include "kernels/dispatch.h"
 #include "kernels/kernels.h"
 #include "layers/layer.h"
 
@@ -46,10 +48,42 @@ static void fc_rf(const cna__layer *layer, const cna__shape *inputs,
   cna__rf_global(in, out);
 }
 
+/* The fast path: blocks of rows as tasks; each block of weights is read
+ * once for up to 8 images. */
+typedef struct fc_job {
+  const cna__forward_args *args;
+  const cna__kernels *kernels;
+  size_t in_features, out_features, rows, blocks;
+  const float *bias;
+} fc_job;
+
+static void fc_task(void *ctx, size_t task, size_t thread) {
+  (void)thread;
+  const fc_job *j = ctx;
+  const size_t r0 = task % j->blocks * j->rows, b0 = task / j->blocks * 8;
+  const size_t rows = r0 + j->rows < j->out_features ? j->rows : j->out_features - r0;
+  const size_t batch = j->args->batch - b0 < 8 ? j->args->batch - b0 : 8;
+  j->kernels->fully_connected_rows(j->in_features, rows, batch,
+                                   j->args->inputs[0] + b0 * j->in_features, j->in_features,
+                                   j->args->tensors[0] + r0 * j->in_features,
+                                   j->bias != NULL ? j->bias + r0 : NULL,
+                                   j->args->output + b0 * j->out_features + r0,
+                                   j->out_features);
+}
+
 static cna_status fc_forward(const cna__layer *layer, const cna__forward_args *args) {
   const size_t in_features = cna__shape_elems(&args->input_shapes[0]);
   const size_t out_features = (size_t)layer->attrs.out_channels;
   const float *bias = layer->attrs.bias ? args->tensors[1] : NULL;
+  const cna__kernels *kernels = cna__kernels_get();
+  if (kernels->fully_connected_rows != NULL) {
+    /* Row blocks of 32 (a multiple of the kernel's 4), fewer when there
+     * are too few for the threads. */
+    fc_job j = {args, kernels, in_features, out_features, 32, 0, bias};
+    j.blocks = (out_features + j.rows - 1) / j.rows;
+    cna__pool_run(args->pool, j.blocks * ((args->batch + 7) / 8), fc_task, &j);
+    return CNA_OK;
+  }
   for (size_t n = 0; n < args->batch; n++)
     cna_f32_fully_connected__scalar(in_features, out_features,
                                     args->inputs[0] + n * in_features, args->tensors[0],

@@ -6,6 +6,8 @@
  *  global_avg_pool: no attributes.
  */
 #include "common/common.h"
+#include "common/pool.h"
+#include "kernels/dispatch.h"
 #include "kernels/kernels.h"
 #include "layers/layer.h"
 
@@ -65,10 +67,44 @@ static cna_pool2d_params pool2d_params(const cna__layer *layer, const cna__shape
   };
 }
 
+/* The fast path: channel blocks as tasks over the pool's threads. */
+typedef struct max_pool_job {
+  const cna__forward_args *args;
+  cna_pool2d_params p;  /* for the whole image */
+  size_t in_plane, out_plane, blocks, block;
+  void (*kernel)(const cna_pool2d_params *, const float *restrict, float *restrict,
+                 float *restrict);
+} max_pool_job;
+
+enum { MAX_ROW = 4096 }; /* wider inputs take the reference path */
+
+static void max_pool_task(void *ctx, size_t task, size_t thread) {
+  (void)thread;
+  const max_pool_job *j = ctx;
+  const size_t image = task / j->blocks, c0 = task % j->blocks * j->block;
+  cna_pool2d_params p = j->p;
+  p.channels = c0 + j->block < j->p.channels ? j->block : j->p.channels - c0;
+  const size_t first = image * j->p.channels + c0;
+  float row[MAX_ROW];
+  j->kernel(&p, j->args->inputs[0] + first * j->in_plane, j->args->output + first * j->out_plane,
+            row);
+}
+
 static cna_status max_pool2d_forward(const cna__layer *layer,
                                      const cna__forward_args *args) {
   const cna__shape *in = &args->input_shapes[0];
   const cna_pool2d_params p = pool2d_params(layer, in);
+  const cna__kernels *kernels = cna__kernels_get();
+  if (kernels->max_pool2d != NULL && in->w <= MAX_ROW) {
+    max_pool_job j = {args, p, in->h * in->w, layer->out.h * layer->out.w, 0, 0,
+                      kernels->max_pool2d};
+    /* Blocks of about 16K input floats, at least one channel. */
+    j.block = (16384 + j.in_plane - 1) / j.in_plane;
+    if (j.block > p.channels) j.block = p.channels;
+    j.blocks = (p.channels + j.block - 1) / j.block;
+    cna__pool_run(args->pool, args->batch * j.blocks, max_pool_task, &j);
+    return CNA_OK;
+  }
   for (size_t n = 0; n < args->batch; n++)
     cna_f32_max_pool2d__scalar(&p, args->inputs[0] + n * cna__shape_elems(in),
                                args->output + n * cna__shape_elems(&layer->out));
