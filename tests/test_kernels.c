@@ -100,6 +100,13 @@ START_TEST(convolution_through_gemm_matches_direct) {
       {5, 13, 11, 7, 3, 2, 1, 3, 2, 1, 2, 1},     /* dilation, odd sizes */
       {6, 9, 9, 9, 1, 3, 1, 1, 0, 1, 1, 3},       /* asymmetric kernel, groups */
       {1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1},
+      /* Winograd F(4x4, 3x3): partial tiles, no padding, wider padding,
+       * more input channels than one block of k, channels not a multiple
+       * of the tile. */
+      {16, 12, 12, 16, 3, 3, 1, 1, 1, 1, 1, 1},
+      {17, 15, 17, 23, 3, 3, 1, 1, 0, 0, 1, 1},
+      {32, 18, 18, 19, 3, 3, 1, 1, 2, 2, 1, 1},
+      {400, 14, 14, 20, 3, 3, 1, 1, 1, 1, 1, 1},
   };
   const cna__kernels *kernels = cna__kernels_get();
   unsigned seed = 99;

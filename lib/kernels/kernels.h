@@ -203,4 +203,30 @@ void cna_f32_gemm_blocked(const cna_gemm_ukernel *uk, const cna_gemm_blocking *b
                           float *workspace);
 size_t cna_f32_gemm_workspace_size(const cna_gemm_ukernel *uk, const cna_gemm_blocking *bl);
 
+/* ------------------------------------------- Winograd F(4x4, 3x3), stride 1
+ * (f32-winograd-4x4-3x3.c). The 36 products M[xi] = U[xi] V[xi] run on the
+ * packed GEMM micro-kernel in between. */
+
+/* U: 36 matrices of out x in (xi-major) from 3x3 weights (out, in, 3, 3),
+ * row o scaled by scale[o] (NULL: 1). */
+void cna_f32_winograd43_weights(size_t out_channels, size_t in_channels,
+                                const float *restrict weights, const float *restrict scale,
+                                float *restrict u);
+
+/* V for tiles t0..t0+count (4x4 output tiles numbered row by row, tiles_w
+ * per row) of in_channels planes: for each xi, count rounded up to 16
+ * columns packed as the GEMM's B panels of nr = 16 ([xi][panel][c][16]). */
+void cna_f32_winograd43_input(const float *restrict input, size_t in_channels,
+                              size_t in_height, size_t in_width, size_t pad_top,
+                              size_t pad_left, size_t tiles_w, size_t t0, size_t count,
+                              float *restrict v);
+
+/* Output tiles from M ([xi][out][ld], column j = tile t0 + j) plus bias,
+ * plus residual (same layout as output, may be NULL), ReLU'd if relu,
+ * cropped to out_height x out_width. */
+void cna_f32_winograd43_output(const float *restrict m, size_t out_channels, size_t ld,
+                               size_t t0, size_t count, size_t tiles_w, size_t out_height,
+                               size_t out_width, const float *restrict bias,
+                               const float *residual, int relu, float *output);
+
 #endif /* CNA_KERNELS_H */

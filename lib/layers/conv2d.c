@@ -106,9 +106,31 @@ static void conv2d_rf(const cna__layer *layer, const cna__shape *inputs,
 
 typedef struct conv_prepared {
   const float *bias;   /* out_channels values, or NULL */
-  const float *packed; /* groups x packed_group floats */
+  const float *packed; /* groups x packed_group floats; Winograd: 36 x packed_group */
   size_t packed_group;
+  int winograd;
 } conv_prepared;
+
+/* Winograd F(4x4, 3x3) for 3x3 stride-1 convolutions, where it measures
+ * faster: enough channels for the 36 products to be real GEMMs and enough
+ * 4x4 tiles to amortize the transforms. */
+static int use_winograd(const cna__layer *layer, const cna__shape *in) {
+  const cna__attrs *a = &layer->attrs;
+  return a->kernel_h == 3 && a->kernel_w == 3 && a->stride_h == 1 && a->stride_w == 1 &&
+         a->dilation_h == 1 && a->dilation_w == 1 && a->groups == 1 && in->c >= 16 &&
+         layer->out.c >= 16 && layer->out.h * layer->out.w >= 144;
+}
+
+/* Tiles per task, a multiple of 16, so that V and M of a task (36 x (in +
+ * out) x tiles floats) fit in about L2 (twice nc x kc floats). */
+static size_t winograd_tiles(const cna__layer *layer, const cna__shape *in,
+                             const cna__kernels *k) {
+  const size_t l2 = 2 * k->gemm_blocking.nc * k->gemm_blocking.kc * sizeof(float);
+  size_t panels = l2 / (36 * (in->c + layer->out.c) * sizeof(float) * 16);
+  if (panels < 1) panels = 1;
+  if (panels > 8) panels = 8;
+  return panels * 16;
+}
 
 /* The prepared block: the struct, then the bias, then the packed weights,
  * each 64-byte aligned. */
@@ -125,10 +147,13 @@ static cna_status conv2d_prepare(const cna__layer *layer, const cna__shape *inpu
   const size_t out_group = out_c / groups;
   const size_t k = inputs[0].c / groups * (size_t)a->kernel_h * (size_t)a->kernel_w;
   const size_t mr = kernels->gemm_ukernel.mr;
-  const size_t packed_group = cna_f32_gemm_packed_a_size(out_group, k, mr);
+  const int winograd = use_winograd(layer, &inputs[0]);
+  const size_t packed_group = winograd ? cna_f32_gemm_packed_a_size(out_c, inputs[0].c, mr)
+                                       : cna_f32_gemm_packed_a_size(out_group, k, mr);
+  const size_t parts = winograd ? 36 : groups;
   const int has_bias = a->bias || bn != NULL;
   size_t floats = 16 + (has_bias ? align_floats(out_c) : 0), total;
-  if (!cna__mul_size(packed_group, groups, &total) || !cna__add_size(total, floats, &total) ||
+  if (!cna__mul_size(packed_group, parts, &total) || !cna__add_size(total, floats, &total) ||
       !cna__mul_size(total, sizeof(float), &total))
     return cna__error(CNA_ERROR_TOO_LARGE, "conv2d '%s': packed weights too large", layer->name);
   float *block = cna__aligned_alloc(total);
@@ -155,20 +180,106 @@ static cna_status conv2d_prepare(const cna__layer *layer, const cna__shape *inpu
     scale[c] = (float)s;
     bias[c] = (float)((b - bn->mean[c]) * s + bn->bias[c]);
   }
-  for (size_t g = 0; g < groups; g++)
-    cna_f32_gemm_pack_a(out_group, k, tensors[0] + g * out_group * k, k,
-                        scale != NULL ? scale + g * out_group : NULL, mr,
-                        packed + g * packed_group);
+  if (winograd) {
+    /* The 36 transformed weight matrices, each packed like GEMM weights. */
+    const size_t in_c = inputs[0].c;
+    float *u = malloc(36 * out_c * in_c * sizeof *u);
+    if (u == NULL) {
+      cna__aligned_free(block);
+      free(scale);
+      return cna__error(CNA_ERROR_OUT_OF_MEMORY,
+                        "conv2d '%s': out of memory transforming weights", layer->name);
+    }
+    cna_f32_winograd43_weights(out_c, in_c, tensors[0], scale, u);
+    for (size_t xi = 0; xi < 36; xi++)
+      cna_f32_gemm_pack_a(out_c, in_c, u + xi * out_c * in_c, in_c, NULL, mr,
+                          packed + xi * packed_group);
+    free(u);
+  } else {
+    for (size_t g = 0; g < groups; g++)
+      cna_f32_gemm_pack_a(out_group, k, tensors[0] + g * out_group * k, k,
+                          scale != NULL ? scale + g * out_group : NULL, mr,
+                          packed + g * packed_group);
+  }
   free(scale);
-  *prep = (conv_prepared){bias, packed, packed_group};
+  *prep = (conv_prepared){bias, packed, packed_group, winograd};
   *state = prep;
   return CNA_OK;
 }
 
 static size_t conv2d_workspace(const cna__layer *layer, const cna__shape *inputs) {
-  (void)layer, (void)inputs;
   const cna__kernels *kernels = cna__kernels_get();
-  return cna_f32_gemm_workspace_size(&kernels->gemm_ukernel, &kernels->gemm_blocking);
+  const size_t gemm = cna_f32_gemm_workspace_size(&kernels->gemm_ukernel, &kernels->gemm_blocking);
+  if (!use_winograd(layer, &inputs[0])) return gemm;
+  /* V and M of one task. */
+  return 36 * (inputs[0].c + layer->out.c) * winograd_tiles(layer, &inputs[0], kernels);
+}
+
+/* ------------------------------------------------------------- Winograd */
+
+typedef struct winograd_job {
+  const cna__layer *layer;
+  const cna__forward_args *args;
+  const conv_prepared *prep;
+  const cna__kernels *kernels;
+  size_t in_c, out_c, tiles_w, tiles, chunk, chunks;
+} winograd_job;
+
+static void winograd_task(void *ctx, size_t task, size_t thread) {
+  const winograd_job *j = ctx;
+  const cna__layer *l = j->layer;
+  const cna__shape *in = &j->args->input_shapes[0];
+  const size_t image = task / j->chunks, t0 = task % j->chunks * j->chunk;
+  const size_t count = t0 + j->chunk < j->tiles ? j->chunk : j->tiles - t0;
+  const size_t ld = (count + 15) / 16 * 16; /* columns of V and M */
+  const cna_gemm_ukernel *uk = &j->kernels->gemm_ukernel;
+  const size_t kc_max = j->kernels->gemm_blocking.kc;
+  float *v = j->args->workspace[thread], *m = v + 36 * j->in_c * ld;
+  const size_t out_plane = l->out.h * l->out.w;
+  cna_f32_winograd43_input(j->args->inputs[0] + image * j->in_c * in->h * in->w, j->in_c, in->h,
+                           in->w, (size_t)l->attrs.pad_top, (size_t)l->attrs.pad_left,
+                           j->tiles_w, t0, count, v);
+  for (size_t xi = 0; xi < 36; xi++) {
+    const float *a = j->prep->packed + xi * j->prep->packed_group;
+    const float *b = v + xi * j->in_c * ld;
+    float *c = m + xi * j->out_c * ld;
+    for (size_t pc = 0; pc < j->in_c; pc += kc_max) {
+      const size_t kc = j->in_c - pc < kc_max ? j->in_c - pc : kc_max;
+      for (size_t col = 0; col < ld; col += uk->nr) {
+        cna_gemm_tile t = {.kc = kc, .b = b + col * j->in_c + pc * uk->nr, .ldc = ld,
+                           .cols = uk->nr, .accumulate = pc > 0};
+        for (size_t row = 0; row < j->out_c; row += uk->mr) {
+          t.a = a + row * j->in_c + pc * uk->mr;
+          t.c = c + row * ld + col;
+          t.rows = j->out_c - row < uk->mr ? j->out_c - row : uk->mr;
+          uk->fn(&t);
+        }
+      }
+    }
+  }
+  const float *res = j->args->residual;
+  cna_f32_winograd43_output(m, j->out_c, ld, t0, count, j->tiles_w, l->out.h, l->out.w,
+                            j->prep->bias, res != NULL ? res + image * j->out_c * out_plane : NULL,
+                            j->args->relu, j->args->output + image * j->out_c * out_plane);
+}
+
+static cna_status conv2d_winograd(const cna__layer *layer, const cna__forward_args *args) {
+  const cna__kernels *kernels = cna__kernels_get();
+  const cna__shape *in = &args->input_shapes[0];
+  winograd_job j = {.layer = layer, .args = args, .prep = args->prepared, .kernels = kernels,
+                    .in_c = in->c, .out_c = layer->out.c};
+  j.tiles_w = (layer->out.w + 3) / 4;
+  j.tiles = j.tiles_w * ((layer->out.h + 3) / 4);
+  j.chunk = winograd_tiles(layer, in, kernels);
+  /* Smaller chunks when there are too few for the threads. */
+  if (args->pool != NULL && args->batch * ((j.tiles + j.chunk - 1) / j.chunk) < 8) {
+    const size_t want = (j.tiles + 8 * args->batch - 1) / (8 * args->batch);
+    const size_t smaller = (want + 15) / 16 * 16;
+    if (smaller < j.chunk) j.chunk = smaller;
+  }
+  j.chunks = (j.tiles + j.chunk - 1) / j.chunk;
+  cna__pool_run(args->pool, args->batch * j.chunks, winograd_task, &j);
+  return CNA_OK;
 }
 
 /* One task: rows m0..m1 and columns n0..n1 of one group of one image. */
@@ -253,7 +364,9 @@ static cna_status conv2d_forward(const cna__layer *layer, const cna__forward_arg
       .dilation_h = (size_t)a->dilation_h, .dilation_w = (size_t)a->dilation_w,
       .groups = (size_t)a->groups,
   };
-  if (args->prepared != NULL) return conv2d_fast(layer, args, &p);
+  if (args->prepared != NULL)
+    return ((const conv_prepared *)args->prepared)->winograd ? conv2d_winograd(layer, args)
+                                                             : conv2d_fast(layer, args, &p);
   const size_t in_size = in->c * in->h * in->w;
   const size_t out_size = layer->out.c * layer->out.h * layer->out.w;
   const float *bias = a->bias ? args->tensors[1] : NULL;

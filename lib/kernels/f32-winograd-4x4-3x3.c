@@ -1,0 +1,159 @@
+/* Winograd F(4x4, 3x3) transforms (Lavin & Gray, 2015): a 3x3 stride-1
+ * convolution computed on 4x4 output tiles as 36 independent matrix
+ * products in the transformed domain, (4+2)^2 = 36 multiplications per
+ * 16 outputs instead of 144. The products run on the packed GEMM
+ * micro-kernel; these are the three transforms around them:
+ *   weights  U = G g G^T      (once, when the net is prepared)
+ *   input    V = B^T d B      (per 6x6 input tile, overlapping by 2)
+ *   output   Y = A^T M A      (per tile, with bias, residual and ReLU)
+ * Portable C written lane-parallel over 16 tiles, which compilers turn into
+ * SIMD on every target. */
+#include <string.h>
+
+#include "kernels/kernels.h"
+
+enum { LANES = 16 };
+
+void cna_f32_winograd43_weights(size_t out_channels, size_t in_channels,
+                                const float *restrict weights, const float *restrict scale,
+                                float *restrict u) {
+  const size_t plane = out_channels * in_channels;
+  for (size_t o = 0; o < out_channels; o++)
+    for (size_t i = 0; i < in_channels; i++) {
+      const float *g = weights + (o * in_channels + i) * 9;
+      const double s = scale != NULL ? scale[o] : 1.0;
+      /* G g: 6x3, then (G g) G^T: 6x6, in double (done once). */
+      double t[6][3];
+      for (int c = 0; c < 3; c++) {
+        const double g0 = g[0 * 3 + c], g1 = g[1 * 3 + c], g2 = g[2 * 3 + c];
+        t[0][c] = g0 / 4;
+        t[1][c] = -(g0 + g1 + g2) / 6;
+        t[2][c] = -(g0 - g1 + g2) / 6;
+        t[3][c] = g0 / 24 + g1 / 12 + g2 / 6;
+        t[4][c] = g0 / 24 - g1 / 12 + g2 / 6;
+        t[5][c] = g2;
+      }
+      for (int r = 0; r < 6; r++) {
+        const double g0 = t[r][0], g1 = t[r][1], g2 = t[r][2];
+        const double row[6] = {g0 / 4, -(g0 + g1 + g2) / 6, -(g0 - g1 + g2) / 6,
+                               g0 / 24 + g1 / 12 + g2 / 6, g0 / 24 - g1 / 12 + g2 / 6, g2};
+        for (int c = 0; c < 6; c++)
+          u[(size_t)(r * 6 + c) * plane + o * in_channels + i] = (float)(row[c] * s);
+      }
+    }
+}
+
+/* B^T x for 6 values x[0..5], each LANES wide, with stride between them. */
+#define BT(x, y, xs, ys)                                                            \
+  for (int l = 0; l < LANES; l++) {                                                 \
+    const float d0 = x[0 * xs + l], d1 = x[1 * xs + l], d2 = x[2 * xs + l],         \
+                d3 = x[3 * xs + l], d4 = x[4 * xs + l], d5 = x[5 * xs + l];         \
+    y[0 * ys + l] = 4 * d0 - 5 * d2 + d4;                                           \
+    y[1 * ys + l] = -4 * d1 - 4 * d2 + d3 + d4;                                     \
+    y[2 * ys + l] = 4 * d1 - 4 * d2 - d3 + d4;                                      \
+    y[3 * ys + l] = -2 * d1 - d2 + 2 * d3 + d4;                                     \
+    y[4 * ys + l] = 2 * d1 - d2 - 2 * d3 + d4;                                      \
+    y[5 * ys + l] = 4 * d1 - 5 * d3 + d5;                                           \
+  }
+
+void cna_f32_winograd43_input(const float *restrict input, size_t in_channels,
+                              size_t in_height, size_t in_width, size_t pad_top,
+                              size_t pad_left, size_t tiles_w, size_t t0, size_t count,
+                              float *restrict v) {
+  const size_t panels = (count + LANES - 1) / LANES;
+  const size_t xi_stride = panels * in_channels * LANES;
+  for (size_t p = 0; p < panels; p++) {
+    /* Where each lane's tile starts in the input. */
+    ptrdiff_t y0[LANES], x0[LANES];
+    int live[LANES];
+    for (int l = 0; l < LANES; l++) {
+      const size_t t = t0 + p * LANES + (size_t)l;
+      live[l] = p * LANES + (size_t)l < count;
+      y0[l] = (ptrdiff_t)(t / tiles_w * 4) - (ptrdiff_t)pad_top;
+      x0[l] = (ptrdiff_t)(t % tiles_w * 4) - (ptrdiff_t)pad_left;
+    }
+    for (size_t c = 0; c < in_channels; c++) {
+      const float *plane = input + c * in_height * in_width;
+      float d[36 * LANES], tmp[36 * LANES], out[36 * LANES];
+      for (int l = 0; l < LANES; l++)
+        for (int r = 0; r < 6; r++) {
+          const ptrdiff_t iy = y0[l] + r;
+          const int row_in = live[l] && iy >= 0 && iy < (ptrdiff_t)in_height;
+          for (int q = 0; q < 6; q++) {
+            const ptrdiff_t ix = x0[l] + q;
+            d[(r * 6 + q) * LANES + l] =
+                row_in && ix >= 0 && ix < (ptrdiff_t)in_width
+                    ? plane[(size_t)iy * in_width + (size_t)ix]
+                    : 0.0f;
+          }
+        }
+      /* Columns: tmp = B^T d; then rows: out = tmp B. */
+      for (int q = 0; q < 6; q++) {
+        const float *x = d + q * LANES;
+        float *y = tmp + q * LANES;
+        BT(x, y, 6 * LANES, 6 * LANES)
+      }
+      for (int r = 0; r < 6; r++) {
+        const float *x = tmp + r * 6 * LANES;
+        float *y = out + r * 6 * LANES;
+        BT(x, y, LANES, LANES)
+      }
+      /* Into the packed B panels of the 36 products: [xi][panel][c][lane]. */
+      for (int xi = 0; xi < 36; xi++)
+        memcpy(v + (size_t)xi * xi_stride + (p * in_channels + c) * LANES, out + xi * LANES,
+               LANES * sizeof(float));
+    }
+  }
+}
+
+/* A^T x for 6 values, LANES wide. */
+#define AT(x, y, xs, ys)                                                            \
+  for (int l = 0; l < LANES; l++) {                                                 \
+    const float m0 = x[0 * xs + l], m1 = x[1 * xs + l], m2 = x[2 * xs + l],         \
+                m3 = x[3 * xs + l], m4 = x[4 * xs + l], m5 = x[5 * xs + l];         \
+    y[0 * ys + l] = m0 + m1 + m2 + m3 + m4;                                         \
+    y[1 * ys + l] = m1 - m2 + 2 * m3 - 2 * m4;                                      \
+    y[2 * ys + l] = m1 + m2 + 4 * m3 + 4 * m4;                                      \
+    y[3 * ys + l] = m1 - m2 + 8 * m3 - 8 * m4 + m5;                                 \
+  }
+
+void cna_f32_winograd43_output(const float *restrict m, size_t out_channels, size_t ld,
+                               size_t t0, size_t count, size_t tiles_w, size_t out_height,
+                               size_t out_width, const float *restrict bias,
+                               const float *residual, int relu, float *output) {
+  const size_t xi_stride = out_channels * ld;
+  for (size_t o = 0; o < out_channels; o++) {
+    const float b = bias != NULL ? bias[o] : 0.0f;
+    float *plane = output + o * out_height * out_width;
+    const float *res = residual != NULL ? residual + o * out_height * out_width : NULL;
+    for (size_t p = 0; p * LANES < count; p++) {
+      float x[36 * LANES], tmp[24 * LANES], y[16 * LANES];
+      for (int xi = 0; xi < 36; xi++)
+        memcpy(x + xi * LANES, m + (size_t)xi * xi_stride + o * ld + p * LANES,
+               LANES * sizeof(float));
+      /* Columns: tmp (4x6) = A^T x; rows: y (4x4) = tmp A. */
+      for (int q = 0; q < 6; q++) {
+        const float *xx = x + q * LANES;
+        float *yy = tmp + q * LANES;
+        AT(xx, yy, 6 * LANES, 6 * LANES)
+      }
+      for (int r = 0; r < 4; r++) {
+        const float *xx = tmp + r * 6 * LANES;
+        float *yy = y + r * 4 * LANES;
+        AT(xx, yy, LANES, LANES)
+      }
+      for (int l = 0; l < LANES && p * LANES + (size_t)l < count; l++) {
+        const size_t t = t0 + p * LANES + (size_t)l;
+        const size_t oy = t / tiles_w * 4, ox = t % tiles_w * 4;
+        for (size_t r = 0; r < 4 && oy + r < out_height; r++)
+          for (size_t q = 0; q < 4 && ox + q < out_width; q++) {
+            const size_t at = (oy + r) * out_width + ox + q;
+            float v = y[(r * 4 + q) * LANES + (size_t)l] + b;
+            if (res != NULL) v += res[at];
+            if (relu) v = v < 0.0f ? 0.0f : v;
+            plane[at] = v;
+          }
+      }
+    }
+  }
+}
