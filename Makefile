@@ -34,7 +34,7 @@ comma := ,
 
 BASE_CFLAGS := -std=c11 -Iinclude -Ilib $(WARNINGS) $(SAN_FLAGS)
 LIB_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -DCNA_BUILDING_LIBRARY
-LIBS := -lz -lm -lpthread
+LIBS := -lpng -lz -lm -lpthread
 
 LIB_SRCS := $(sort $(shell find lib -name '*.c'))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -92,7 +92,8 @@ $(BUILD)/examples/%: examples/%.c $(SHARED) include/cnnarch.h
 # The tools a build needs and the Debian packages that bring them.
 deps-build:
 	@$(call need_packages,$(if $(shell command -v $(CC) 2>/dev/null),,build-essential) \
-	  $(if $(wildcard /usr/include/zlib.h),,zlib1g-dev))
+	  $(if $(wildcard /usr/include/zlib.h),,zlib1g-dev) \
+	  $(if $(wildcard /usr/include/png.h),,libpng-dev))
 
 deps: deps-build
 	@$(call need_packages,$(if $(shell command -v pkg-config 2>/dev/null),,pkg-config) \
@@ -122,6 +123,7 @@ CHECK_LIBS = $(shell pkg-config --libs check)
 $(TEST_RUNNER): $(TEST_SRCS) tests/tests.h $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(BASE_CFLAGS) $(CHECK_CFLAGS) -DCNA_TEST_DATA='"$(CURDIR)/tests/data"' \
+	  -DCNA_SOURCE_DIR='"$(CURDIR)"' \
 	  $(LDFLAGS) -o $@ $(TEST_SRCS) $(STATIC) $(CHECK_LIBS) $(LIBS)
 
 test-programs: deps
