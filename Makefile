@@ -1,7 +1,8 @@
 # libcnnarch: `make` builds the libraries and examples, `make check` runs the
 # tests, `make demo` prints the architecture comparison, `make install`
 # installs (PREFIX, DESTDIR; the pkg-config file gets the version from the
-# header). `make help` lists everything.
+# header; the class-name files go to DATADIR/cnnarch/labels). `make help`
+# lists everything.
 
 .DEFAULT_GOAL := all
 .SUFFIXES:
@@ -15,6 +16,8 @@ PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DATADIR ?= $(PREFIX)/share
+LABELS := $(wildcard data/labels/*.txt)
 
 CC ?= cc
 CFLAGS ?= -O3 -g
@@ -175,7 +178,8 @@ demo: deps-build
 # ---------------------------------------------------------------- install
 
 install: lib
-	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+	  $(DESTDIR)$(DATADIR)/cnnarch/labels
 	install -m 644 include/cnnarch.h $(DESTDIR)$(INCLUDEDIR)/cnnarch.h
 	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/libcnnarch.so.$(VERSION)
 	ln -sf libcnnarch.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
@@ -185,11 +189,14 @@ install: lib
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 	    pkgconfig/cnnarch.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/cnnarch.pc
 	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/cnnarch.pc
+	install -m 644 $(LABELS) $(DESTDIR)$(DATADIR)/cnnarch/labels/
 
 uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/cnnarch.h $(DESTDIR)$(LIBDIR)/libcnnarch.so.$(VERSION) \
 	  $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libcnnarch.so \
-	  $(DESTDIR)$(LIBDIR)/libcnnarch.a $(DESTDIR)$(PKGCONFIGDIR)/cnnarch.pc
+	  $(DESTDIR)$(LIBDIR)/libcnnarch.a $(DESTDIR)$(PKGCONFIGDIR)/cnnarch.pc \
+	  $(LABELS:data/labels/%=$(DESTDIR)$(DATADIR)/cnnarch/labels/%)
+	rmdir $(DESTDIR)$(DATADIR)/cnnarch/labels $(DESTDIR)$(DATADIR)/cnnarch 2>/dev/null || true
 
 clean:
 	rm -rf build build-*

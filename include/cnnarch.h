@@ -84,7 +84,7 @@ typedef enum cna_status {
   CNA_ERROR_IO = 8,
   /* A model file or buffer is damaged or not a model: bad magic, checksum,
    * size, offset, count or structure. The message names the section, the
-   * offset and what was expected. Also a damaged PNG. */
+   * offset and what was expected. Also a damaged PNG or labels file. */
   CNA_ERROR_CORRUPT = 9,
   /* Well-formed input this library cannot use: a newer format version, an
    * unknown required section, layer type, attribute or dtype; an image in
@@ -626,8 +626,9 @@ CNA_API cna_status cna_net_set_tensor(cna_net *net, size_t index,
 typedef struct cna_image_options cna_image_options;
 
 /* The default limits: 2^26 pixels (8192 x 8192, a 67-megapixel photo) and
- * rows of 65536 pixels. Decoding holds at most 4 bytes per pixel at once
- * (plus the float result), about 270 MB at the default pixel limit. */
+ * rows of 65536 pixels. Decoding holds at most 7 bytes per pixel at once
+ * (libpng's rows and the 8-bit image), about 470 MB at the default pixel
+ * limit; the floats are made after the resize and crop. */
 #define CNA_IMAGE_DEFAULT_MAX_PIXELS 67108864u
 #define CNA_IMAGE_DEFAULT_MAX_WIDTH 65536u
 /* The largest limits the setter accepts: 2^32 pixels, and the PNG format's
@@ -734,6 +735,58 @@ CNA_API cna_status cna_image_load(const char *path, const cna_image_options *opt
 CNA_API cna_status cna_image_load_from_memory(const void *data, size_t size,
                                               const cna_image_options *opts,
                                               float **pixels, size_t shape[3]);
+
+/* ---------------------------------------------------------- classification */
+
+/* Class names, one per line of a UTF-8 text file: line i names class i.
+ * data/labels/ ships imagenet1k.txt (torchvision's names), cifar10.txt,
+ * mnist.txt and fashion_mnist.txt. Immutable once loaded: any thread may
+ * read one at any time. */
+typedef struct cna_labels cna_labels;
+
+/* Reads labels from a text file: one label per line, "\n" or "\r\n" line
+ * ends, the last line's end optional; trailing spaces and tabs are dropped.
+ * An empty line, a NUL byte, no labels at all, more than CNA_MAX_CLASSES
+ * labels or a file over 64 MiB is refused. *out is owned by the caller
+ * (cna_labels_destroy).
+ * Errors: INVALID_ARGUMENT (NULL), IO, CORRUPT (the message names the file
+ * and line), TOO_LARGE, OUT_OF_MEMORY. Thread safety: any thread. */
+CNA_API cna_status cna_labels_load(const char *path, cna_labels **out);
+
+/* The same from size bytes of text at data (borrowed for the call). */
+CNA_API cna_status cna_labels_load_from_memory(const void *data, size_t size,
+                                               cna_labels **out);
+
+/* Frees labels. NULL is fine. */
+CNA_API void cna_labels_destroy(cna_labels *labels);
+
+/* Number of labels. Errors: INVALID_ARGUMENT. */
+CNA_API cna_status cna_labels_count(const cna_labels *labels, size_t *count);
+
+/* Label number index, owned by labels and valid until it is destroyed.
+ * Errors: INVALID_ARGUMENT (NULL, index out of range). */
+CNA_API cna_status cna_labels_get(const cna_labels *labels, size_t index,
+                                  const char **label);
+
+/* Classifies batch preprocessed images (batch x C x H x W floats in the net's
+ * input shape, borrowed, e.g. from cna_image_load): runs the net, turns
+ * each image's outputs into probabilities with a softmax (computed in
+ * double; a net whose output layer is already a softmax over C x 1 x 1 is
+ * used as it is) and writes the k most probable classes, most probable
+ * first (equal probabilities: lower index first), to indices[i * k + j] and
+ * probabilities[i * k + j] for image i. names (may be NULL) receives the
+ * labels of those classes, owned by labels, or NULLs when labels is NULL.
+ * probabilities may be NULL. k is 1..output size; labels, when given, must
+ * have exactly one label per net output.
+ * Errors: INVALID_ARGUMENT (NULL net, images or indices; k out of range;
+ * a label count that differs from the net's outputs, with both numbers),
+ * TOO_LARGE, OUT_OF_MEMORY, and those of cna_net_forward.
+ * Thread safety: as cna_net_forward (many threads may classify on one net). */
+CNA_API cna_status cna_net_classify(cna_net *net, const float *images, size_t batch,
+                                    const cna_labels *labels, size_t k,
+                                    size_t *indices, float *probabilities,
+                                    const char **names);
+
 
 #ifdef __cplusplus
 }

@@ -1,7 +1,7 @@
 /* Images in, answers out: PNG decoding (every colour type, bit depth and
  * interlacing) and preprocessing against torchvision's own output
  * (tests/image/reference.*, from make_reference.py), hostile PNGs, image
- * options and presets. */
+ * options and presets, labels files, and classification. */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include <math.h>
 #include <stdint.h>
@@ -14,6 +14,7 @@
 #include "tests.h"
 
 #define IMAGES CNA_SOURCE_DIR "/tests/image"
+#define LABELS CNA_SOURCE_DIR "/data/labels"
 
 /* The stated tolerance of preprocessing parity with torchvision, in
  * normalized units. The implementation repeats PIL's integer arithmetic
@@ -748,6 +749,210 @@ START_TEST(test_fit_net) {
 }
 END_TEST
 
+/* -------------------------------------------------------------- labels */
+
+START_TEST(test_shipped_labels) {
+  static const struct {
+    const char *file;
+    size_t count;
+    const char *first, *last;
+  } files[] = {
+      {LABELS "/imagenet1k.txt", 1000, "tench", "toilet tissue"},
+      {LABELS "/cifar10.txt", 10, "airplane", "truck"},
+      {LABELS "/mnist.txt", 10, "0 - zero", "9 - nine"},
+      {LABELS "/fashion_mnist.txt", 10, "T-shirt/top", "Ankle boot"},
+  };
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    cna_labels *l;
+    ck_assert_ok(cna_labels_load(files[i].file, &l));
+    size_t count;
+    const char *label;
+    ck_assert_ok(cna_labels_count(l, &count));
+    ck_assert_uint_eq(count, files[i].count);
+    ck_assert_ok(cna_labels_get(l, 0, &label));
+    ck_assert_str_eq(label, files[i].first);
+    ck_assert_ok(cna_labels_get(l, count - 1, &label));
+    ck_assert_str_eq(label, files[i].last);
+    ck_assert_status(cna_labels_get(l, count, &label), CNA_ERROR_INVALID_ARGUMENT);
+    ck_assert_message_has("out of range");
+    cna_labels_destroy(l);
+  }
+  cna_labels *l;
+  ck_assert_ok(cna_labels_load(LABELS "/imagenet1k.txt", &l));
+  const char *label;
+  ck_assert_ok(cna_labels_get(l, 281, &label));
+  ck_assert_str_eq(label, "tabby");
+  cna_labels_destroy(l);
+}
+END_TEST
+
+START_TEST(test_labels_parsing) {
+  cna_labels *l = NULL;
+  size_t count;
+  const char *label;
+  /* CRLF, trailing blanks, no final newline. */
+  const char text[] = "cat\r\ndog  \nsea lion\t";
+  ck_assert_ok(cna_labels_load_from_memory(text, strlen(text), &l));
+  ck_assert_ok(cna_labels_count(l, &count));
+  ck_assert_uint_eq(count, 3);
+  ck_assert_ok(cna_labels_get(l, 1, &label));
+  ck_assert_str_eq(label, "dog");
+  ck_assert_ok(cna_labels_get(l, 2, &label));
+  ck_assert_str_eq(label, "sea lion");
+  cna_labels_destroy(l);
+  /* A final newline adds no label. */
+  ck_assert_ok(cna_labels_load_from_memory("a\nb\n", 4, &l));
+  ck_assert_ok(cna_labels_count(l, &count));
+  ck_assert_uint_eq(count, 2);
+  cna_labels_destroy(l);
+  /* Refusals, each with what and where. */
+  l = NULL;
+  ck_assert_status(cna_labels_load_from_memory("a\n\nb\n", 5, &l), CNA_ERROR_CORRUPT);
+  ck_assert_message_has("line 2 is empty");
+  ck_assert_status(cna_labels_load_from_memory("a\nb\n\n", 5, &l), CNA_ERROR_CORRUPT);
+  ck_assert_message_has("line 3 is empty");
+  ck_assert_status(cna_labels_load_from_memory("a\0b", 3, &l), CNA_ERROR_CORRUPT);
+  ck_assert_message_has("NUL byte at offset 1");
+  ck_assert_status(cna_labels_load_from_memory("", 0, &l), CNA_ERROR_CORRUPT);
+  ck_assert_message_has("empty");
+  ck_assert_ptr_null(l);
+  ck_assert_status(cna_labels_load_from_memory(NULL, 3, &l), CNA_ERROR_INVALID_ARGUMENT);
+  ck_assert_status(cna_labels_load(LABELS "/nope.txt", &l), CNA_ERROR_IO);
+  ck_assert_message_has("labels file");
+  ck_assert_message_has("nope.txt");
+  ck_assert_status(cna_labels_load(LABELS, &l), CNA_ERROR_IO);
+  ck_assert_message_has("directory");
+  ck_assert_status(cna_labels_count(NULL, &count), CNA_ERROR_INVALID_ARGUMENT);
+  cna_labels_destroy(NULL);
+}
+END_TEST
+
+/* ------------------------------------------------------------ classify */
+
+/* input 4 x 1 x 1 -> flatten -> fc 4 with identity weights and the given
+ * bias: the scores are the input plus the bias. */
+static cna_net *identity_net(int softmax_layer) {
+  cna_builder *b;
+  ck_assert_ok(cna_builder_create(&b));
+  ck_assert_ok(cna_builder_input(b, "x", 4, 1, 1));
+  ck_assert_ok(cna_builder_fully_connected(b, "fc", NULL, 4, 1));
+  if (softmax_layer) ck_assert_ok(cna_builder_softmax(b, "prob", NULL));
+  cna_net *net;
+  ck_assert_ok(cna_builder_build(b, NULL, &net));
+  cna_builder_destroy(b);
+  float w[16] = {0}, bias[4] = {0};
+  for (int i = 0; i < 4; i++) w[i * 4 + i] = 1;
+  size_t t;
+  ck_assert_ok(cna_net_find_tensor(net, "fc.weight", &t));
+  ck_assert_ok(cna_net_set_tensor(net, t, w, 16));
+  ck_assert_ok(cna_net_find_tensor(net, "fc.bias", &t));
+  ck_assert_ok(cna_net_set_tensor(net, t, bias, 4));
+  return net;
+}
+
+START_TEST(test_classify_softmax_and_order) {
+  cna_net *net = identity_net(0);
+  cna_labels *labels;
+  ck_assert_ok(cna_labels_load_from_memory("a\nb\nc\nd\n", 8, &labels));
+  /* Two images; the second has a tie between classes 0 and 3. */
+  const float x[8] = {1, 3, 2, 0, 2, -1, 0, 2};
+  size_t idx[6];
+  float p[6];
+  const char *names[6];
+  ck_assert_ok(cna_net_classify(net, x, 2, labels, 3, idx, p, names));
+  const double z = exp(1) + exp(3) + exp(2) + exp(0);
+  ck_assert_uint_eq(idx[0], 1);
+  ck_assert_uint_eq(idx[1], 2);
+  ck_assert_uint_eq(idx[2], 0);
+  ck_assert_double_eq_tol(p[0], exp(3) / z, 1e-6);
+  ck_assert_double_eq_tol(p[1], exp(2) / z, 1e-6);
+  ck_assert_double_eq_tol(p[2], exp(1) / z, 1e-6);
+  ck_assert_str_eq(names[0], "b");
+  ck_assert_str_eq(names[2], "a");
+  ck_assert_uint_eq(idx[3], 0); /* tie: the lower index first */
+  ck_assert_uint_eq(idx[4], 3);
+  ck_assert_uint_eq(idx[5], 2);
+  ck_assert_float_eq(p[3], p[4]);
+  ck_assert_str_eq(names[4], "d");
+  /* k = all: the probabilities sum to one, in order. */
+  size_t all[4];
+  float pa[4];
+  ck_assert_ok(cna_net_classify(net, x, 1, NULL, 4, all, pa, names));
+  ck_assert_ptr_null(names[0]);
+  ck_assert_double_eq_tol(pa[0] + pa[1] + pa[2] + pa[3], 1.0, 1e-6);
+  ck_assert(pa[0] >= pa[1] && pa[1] >= pa[2] && pa[2] >= pa[3]);
+  /* Refusals. */
+  ck_assert_status(cna_net_classify(net, x, 1, NULL, 0, idx, p, NULL), CNA_ERROR_INVALID_ARGUMENT);
+  ck_assert_message_has("k is 0");
+  ck_assert_status(cna_net_classify(net, x, 1, NULL, 5, idx, p, NULL), CNA_ERROR_INVALID_ARGUMENT);
+  ck_assert_status(cna_net_classify(net, NULL, 1, NULL, 1, idx, p, NULL),
+                   CNA_ERROR_INVALID_ARGUMENT);
+  ck_assert_status(cna_net_classify(net, x, 1, NULL, 1, NULL, p, NULL), CNA_ERROR_INVALID_ARGUMENT);
+  cna_labels *ten;
+  ck_assert_ok(cna_labels_load(LABELS "/cifar10.txt", &ten));
+  ck_assert_status(cna_net_classify(net, x, 1, ten, 1, idx, p, NULL), CNA_ERROR_INVALID_ARGUMENT);
+  ck_assert_message_has("10 labels for a net with 4 outputs");
+  cna_labels_destroy(ten);
+  /* probabilities and names may be NULL; batch 0 does nothing. */
+  ck_assert_ok(cna_net_classify(net, x, 1, labels, 2, idx, NULL, NULL));
+  ck_assert_uint_eq(idx[0], 1);
+  ck_assert_ok(cna_net_classify(net, x, 0, labels, 2, idx, NULL, NULL));
+  cna_labels_destroy(labels);
+  cna_net_destroy(net);
+}
+END_TEST
+
+/* A net ending in a softmax gives probabilities already: used as they are,
+ * so they equal what the softmax-less net's classify computes. */
+START_TEST(test_classify_softmax_output_layer) {
+  cna_net *plain = identity_net(0), *soft = identity_net(1);
+  const float x[4] = {0.5f, -2, 4, 1};
+  size_t i1[4], i2[4];
+  float p1[4], p2[4], raw[4];
+  ck_assert_ok(cna_net_classify(plain, x, 1, NULL, 4, i1, p1, NULL));
+  ck_assert_ok(cna_net_classify(soft, x, 1, NULL, 4, i2, p2, NULL));
+  ck_assert_mem_eq(i1, i2, sizeof i1);
+  for (int j = 0; j < 4; j++) ck_assert_double_eq_tol(p1[j], p2[j], 1e-6);
+  ck_assert_ok(cna_net_forward(soft, x, 1, raw));
+  ck_assert_float_eq(p2[0], raw[2]);
+  cna_net_destroy(plain);
+  cna_net_destroy(soft);
+}
+END_TEST
+
+/* From a PNG to classes with a zoo net: the preset for it, the image
+ * loaded, classify equal to forward + softmax by hand. */
+START_TEST(test_classify_png_with_zoo_net) {
+  cna_net *net;
+  ck_assert_ok(cna_net_create_arch("resnet20", NULL, &net));
+  ck_assert_str_eq(cna_image_preset_for_net(net), "cifar");
+  cna_image_options *opts = options();
+  ck_assert_ok(cna_image_options_set_preset(opts, cna_image_preset_for_net(net)));
+  ck_assert_ok(cna_image_options_fit_net(opts, net));
+  float *px;
+  size_t shape[3];
+  ck_assert_ok(cna_image_load(IMAGES "/photo.png", opts, &px, shape));
+  cna_labels *labels;
+  ck_assert_ok(cna_labels_load(LABELS "/cifar10.txt", &labels));
+  size_t idx[10];
+  float p[10], scores[10];
+  const char *names[10];
+  ck_assert_ok(cna_net_classify(net, px, 1, labels, 10, idx, p, names));
+  ck_assert_ok(cna_net_forward(net, px, 1, scores));
+  double z = 0;
+  for (int j = 0; j < 10; j++) z += exp((double)scores[j]);
+  for (int j = 0; j < 10; j++) {
+    ck_assert_double_eq_tol(p[j], exp((double)scores[idx[j]]) / z, 1e-6);
+    if (j) ck_assert(p[j] <= p[j - 1]);
+    ck_assert_ptr_nonnull(names[j]);
+  }
+  cna_labels_destroy(labels);
+  cna_free(px);
+  cna_image_options_destroy(opts);
+  cna_net_destroy(net);
+}
+END_TEST
+
 Suite *cna_test_image_suite(void) {
   Suite *s = suite_create("image");
   TCase *decode = tcase_create("decode");
@@ -773,5 +978,12 @@ Suite *cna_test_image_suite(void) {
   tcase_add_test(options_case, test_presets);
   tcase_add_test(options_case, test_fit_net);
   suite_add_tcase(s, options_case);
+  TCase *classify = tcase_create("classify");
+  tcase_add_test(classify, test_shipped_labels);
+  tcase_add_test(classify, test_labels_parsing);
+  tcase_add_test(classify, test_classify_softmax_and_order);
+  tcase_add_test(classify, test_classify_softmax_output_layer);
+  tcase_add_test(classify, test_classify_png_with_zoo_net);
+  suite_add_tcase(s, classify);
   return s;
 }
