@@ -2,12 +2,14 @@
  * interlacing) and preprocessing against torchvision's own output
  * (tests/image/reference.*, from make_reference.py), hostile PNGs, image
  * options and presets, labels files, and classification. */
-#define _POSIX_C_SOURCE 200809L /* mkdtemp */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp, mkfifo */
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -386,9 +388,16 @@ START_TEST(test_truncated_file_on_disk) {
   ck_assert_message_has("cut.png");
   ck_assert_message_has("truncated PNG: the data ends after");
   ck_assert_ptr_null(px);
-  /* A directory, a missing file. */
+  /* A directory, a FIFO (refused without waiting for a writer), a missing
+   * file. */
   ck_assert_status(cna_image_load(dir, NULL, &px, shape), CNA_ERROR_IO);
   ck_assert_message_has("directory");
+  char fifo[64];
+  snprintf(fifo, sizeof fifo, "%s/fifo.png", dir);
+  ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+  ck_assert_status(cna_image_load(fifo, NULL, &px, shape), CNA_ERROR_IO);
+  ck_assert_message_has("not a regular file");
+  remove(fifo);
   remove(path);
   rmdir(dir);
   ck_assert_status(cna_image_load(path, NULL, &px, shape), CNA_ERROR_IO);
@@ -953,6 +962,65 @@ START_TEST(test_classify_png_with_zoo_net) {
 }
 END_TEST
 
+/* Loads and classifications from several threads at once, sharing image
+ * options, labels and a net, give what one thread gets. */
+typedef struct thread_job {
+  cna_net *net;
+  const cna_image_options *opts;
+  const cna_labels *labels;
+  const char *path;
+  size_t indices[3];
+  float probabilities[3];
+  cna_status status;
+} thread_job;
+
+static void *classify_job(void *arg) {
+  thread_job *job = arg;
+  for (int round = 0; round < 4; round++) {
+    float *px = NULL;
+    size_t shape[3];
+    job->status = cna_image_load(job->path, job->opts, &px, shape);
+    if (job->status == CNA_OK)
+      job->status = cna_net_classify(job->net, px, 1, job->labels, 3, job->indices,
+                                     job->probabilities, NULL);
+    cna_free(px);
+    if (job->status != CNA_OK) break;
+  }
+  return NULL;
+}
+
+START_TEST(test_threads_share_options_labels_and_net) {
+  cna_net *net;
+  ck_assert_ok(cna_net_create_arch("resnet20", NULL, &net));
+  cna_image_options *opts = options();
+  ck_assert_ok(cna_image_options_set_preset(opts, "cifar"));
+  cna_labels *labels;
+  ck_assert_ok(cna_labels_load(LABELS "/cifar10.txt", &labels));
+  static const char *const paths[2] = {IMAGES "/photo.png", IMAGES "/rgba16_adam7.png"};
+  thread_job alone[2], jobs[6];
+  for (int i = 0; i < 2; i++) {
+    alone[i] = (thread_job){net, opts, labels, paths[i], {0}, {0}, CNA_OK};
+    classify_job(&alone[i]);
+    ck_assert_ok(alone[i].status);
+  }
+  pthread_t threads[6];
+  for (int i = 0; i < 6; i++) {
+    jobs[i] = (thread_job){net, opts, labels, paths[i % 2], {0}, {0}, CNA_OK};
+    ck_assert_int_eq(pthread_create(&threads[i], NULL, classify_job, &jobs[i]), 0);
+  }
+  for (int i = 0; i < 6; i++) {
+    ck_assert_int_eq(pthread_join(threads[i], NULL), 0);
+    ck_assert_ok(jobs[i].status);
+    ck_assert_mem_eq(jobs[i].indices, alone[i % 2].indices, sizeof jobs[i].indices);
+    ck_assert_mem_eq(jobs[i].probabilities, alone[i % 2].probabilities,
+                     sizeof jobs[i].probabilities);
+  }
+  cna_labels_destroy(labels);
+  cna_image_options_destroy(opts);
+  cna_net_destroy(net);
+}
+END_TEST
+
 Suite *cna_test_image_suite(void) {
   Suite *s = suite_create("image");
   TCase *decode = tcase_create("decode");
@@ -984,6 +1052,7 @@ Suite *cna_test_image_suite(void) {
   tcase_add_test(classify, test_classify_softmax_and_order);
   tcase_add_test(classify, test_classify_softmax_output_layer);
   tcase_add_test(classify, test_classify_png_with_zoo_net);
+  tcase_add_test(classify, test_threads_share_options_labels_and_net);
   suite_add_tcase(s, classify);
   return s;
 }

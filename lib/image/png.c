@@ -2,18 +2,19 @@
  * PNG decoding with libpng, to the 8-bit gray or RGB pixels PIL would hold.
  *
  * Every libpng call is in decode() below, which has the one setjmp and the
- * one cleanup path. libpng reports errors by calling our on_error, which
- * records the message and longjmps back; nothing reaches stderr (warnings
- * are dropped: what libpng only warns about either does not change the
- * pixels or is refused by our own checks). Locals of decode() that change
- * after setjmp are volatile, so the cleanup sees their last values; the
- * state the callbacks change lives in the caller's frame.
+ * one cleanup path. libpng reports errors by calling our on_error (installed
+ * by png_create_read_struct, as png_set_error_fn would, so that even its
+ * first failure comes to us), which records the message and longjmps back;
+ * nothing reaches stderr (warnings are dropped: what libpng only warns about
+ * either does not change the pixels or is refused by our own checks). Locals
+ * of decode() that change after setjmp are volatile, so the cleanup sees
+ * their last values; the state the callbacks change lives in the caller's
+ * frame.
  *
  * Before libpng sees the file, the signature and IHDR are read and checked
  * here: a file over the limits is refused from its header alone (no
  * allocation), and a file that is not a PNG is named for what it is.
  */
-#define _POSIX_C_SOURCE 200809L /* fileno */
 #include <errno.h>
 #include <inttypes.h>
 #include <png.h>
@@ -293,14 +294,16 @@ static cna_status decode(png_state *st, const cna__image_limits *limits, cna__im
     fail(st, CNA_ERROR_INTERNAL, "libpng gave ", detail);
     goto done;
   }
-  size_t raw_bytes, out_bytes;
+  size_t raw_bytes, out_row, out_bytes, row_pointers;
   if (!cna__mul_size(rowbytes, height, &raw_bytes) ||
-      !cna__mul_size((size_t)width * (size_t)out_channels, height, &out_bytes)) {
+      !cna__mul_size(width, (size_t)out_channels, &out_row) ||
+      !cna__mul_size(out_row, height, &out_bytes) ||
+      !cna__mul_size(height, sizeof(png_bytep), &row_pointers)) {
     fail(st, CNA_ERROR_TOO_LARGE, "too many pixels for this machine's memory sizes", "");
     goto done;
   }
   raw = malloc(raw_bytes);
-  rows = malloc(height * sizeof *rows);
+  rows = malloc(row_pointers);
   pixels = malloc(out_bytes);
   if (raw == NULL || rows == NULL || pixels == NULL) {
     fail(st, CNA_ERROR_OUT_OF_MEMORY, "out of memory for the decoded pixels", "");
@@ -316,7 +319,7 @@ static cna_status decode(png_state *st, const cna__image_limits *limits, cna__im
   for (png_uint_32 y = 0; y < height; y++) {
     size_t x = 0;
     if (!convert_row(rows[y], width, color_type, palette, palette_size,
-                     pixels + (size_t)y * width * (size_t)out_channels, &x)) {
+                     pixels + (size_t)y * out_row, &x)) {
       bad_x = x;
       bad_y = y;
       bad_index = rows[y][x];
