@@ -1,7 +1,8 @@
 # libcnnarch: `make` builds the libraries and examples, `make check` runs the
 # tests, `make demo` prints the architecture comparison, `make install`
 # installs (PREFIX, DESTDIR; the pkg-config file gets the version from the
-# header). `make help` lists everything.
+# header; the class-name files go to DATADIR/cnnarch/labels). `make help`
+# lists everything.
 
 .DEFAULT_GOAL := all
 .SUFFIXES:
@@ -15,6 +16,8 @@ PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DATADIR ?= $(PREFIX)/share
+LABELS := $(wildcard data/labels/*.txt)
 
 CC ?= cc
 CFLAGS ?= -O3 -g
@@ -34,7 +37,7 @@ comma := ,
 
 BASE_CFLAGS := -std=c11 -Iinclude -Ilib $(WARNINGS) $(SAN_FLAGS)
 LIB_CFLAGS := $(BASE_CFLAGS) -fPIC -fvisibility=hidden -DCNA_BUILDING_LIBRARY
-LIBS := -lz -lm -lpthread
+LIBS := -lpng -lz -lm -lpthread
 
 LIB_SRCS := $(sort $(shell find lib -name '*.c'))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -92,7 +95,8 @@ $(BUILD)/examples/%: examples/%.c $(SHARED) include/cnnarch.h
 # The tools a build needs and the Debian packages that bring them.
 deps-build:
 	@$(call need_packages,$(if $(shell command -v $(CC) 2>/dev/null),,build-essential) \
-	  $(if $(wildcard /usr/include/zlib.h),,zlib1g-dev))
+	  $(if $(wildcard /usr/include/zlib.h),,zlib1g-dev) \
+	  $(if $(wildcard /usr/include/png.h),,libpng-dev))
 
 deps: deps-build
 	@$(call need_packages,$(if $(shell command -v pkg-config 2>/dev/null),,pkg-config) \
@@ -122,6 +126,7 @@ CHECK_LIBS = $(shell pkg-config --libs check)
 $(TEST_RUNNER): $(TEST_SRCS) tests/tests.h $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(BASE_CFLAGS) $(CHECK_CFLAGS) -DCNA_TEST_DATA='"$(CURDIR)/tests/data"' \
+	  -DCNA_SOURCE_DIR='"$(CURDIR)"' \
 	  $(LDFLAGS) -o $@ $(TEST_SRCS) $(STATIC) $(CHECK_LIBS) $(LIBS)
 
 test-programs: deps
@@ -173,7 +178,8 @@ demo: deps-build
 # ---------------------------------------------------------------- install
 
 install: lib
-	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+	  $(DESTDIR)$(DATADIR)/cnnarch/labels
 	install -m 644 include/cnnarch.h $(DESTDIR)$(INCLUDEDIR)/cnnarch.h
 	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/libcnnarch.so.$(VERSION)
 	ln -sf libcnnarch.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
@@ -183,11 +189,14 @@ install: lib
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 	    pkgconfig/cnnarch.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/cnnarch.pc
 	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/cnnarch.pc
+	install -m 644 $(LABELS) $(DESTDIR)$(DATADIR)/cnnarch/labels/
 
 uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/cnnarch.h $(DESTDIR)$(LIBDIR)/libcnnarch.so.$(VERSION) \
 	  $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libcnnarch.so \
-	  $(DESTDIR)$(LIBDIR)/libcnnarch.a $(DESTDIR)$(PKGCONFIGDIR)/cnnarch.pc
+	  $(DESTDIR)$(LIBDIR)/libcnnarch.a $(DESTDIR)$(PKGCONFIGDIR)/cnnarch.pc \
+	  $(LABELS:data/labels/%=$(DESTDIR)$(DATADIR)/cnnarch/labels/%)
+	rmdir $(DESTDIR)$(DATADIR)/cnnarch/labels $(DESTDIR)$(DATADIR)/cnnarch 2>/dev/null || true
 
 clean:
 	rm -rf build build-*

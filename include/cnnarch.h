@@ -84,10 +84,11 @@ typedef enum cna_status {
   CNA_ERROR_IO = 8,
   /* A model file or buffer is damaged or not a model: bad magic, checksum,
    * size, offset, count or structure. The message names the section, the
-   * offset and what was expected. */
+   * offset and what was expected. Also a damaged PNG or labels file. */
   CNA_ERROR_CORRUPT = 9,
   /* Well-formed input this library cannot use: a newer format version, an
-   * unknown required section, layer type, attribute or dtype. */
+   * unknown required section, layer type, attribute or dtype; an image in
+   * another format than PNG. */
   CNA_ERROR_UNSUPPORTED = 10
 } cna_status;
 
@@ -602,6 +603,198 @@ CNA_API cna_status cna_net_get_tensor(const cna_net *net, size_t index,
  * Thread safety: no forward call may run on the net meanwhile. */
 CNA_API cna_status cna_net_set_tensor(cna_net *net, size_t index,
                                       const float *data, size_t count);
+
+/* ------------------------------------------------------------------ images */
+
+/* PNG files in, network inputs out (docs/images.md). Images are decoded with
+ * libpng and preprocessed exactly as torchvision 0.14 does on PIL images,
+ * the pipeline torchvision's ImageNet weights were evaluated with:
+ *
+ *   Image.open(f).convert("RGB")   ("L" for one channel)
+ *   Resize(r)            shorter side to r, PIL's bilinear (antialiased
+ *                        when shrinking), in 8-bit arithmetic as PIL does
+ *   CenterCrop((h, w))   zero padding where the image is smaller
+ *   ToTensor()           [0, 1]: value / 255
+ *   Normalize(mean, std) (x - mean) / std per channel
+ *
+ * The result is planar float32, C x H x W, ready for cna_net_forward.
+ *
+ * Every PNG colour type and bit depth is read, interlaced or not: gray
+ * (1, 2, 4, 8, 16 bits), gray with alpha, RGB, RGBA (8, 16) and palette
+ * (1, 2, 4, 8). As in PIL: 16-bit samples keep their high byte, alpha and
+ * tRNS transparency are dropped without compositing, and gAMA, sRGB, cHRM
+ * and iCCP chunks do not change the values (the net sees the stored
+ * samples). One channel is PIL's luma, L = (19595 R + 38470 G + 7471 B +
+ * 32768) >> 16 (the ITU-R 601 weights 0.299, 0.587, 0.114).
+ *
+ * Limits: a file whose header (IHDR) declares more pixels or a wider row than
+ * the options allow is refused before anything is allocated for it, so a
+ * small file that would inflate to gigabytes (a decompression bomb) costs
+ * nothing. The same pixel limit bounds the image after resizing. */
+
+typedef struct cna_image_options cna_image_options;
+
+/* The default limits: 2^26 pixels (8192 x 8192, a 67-megapixel photo) and
+ * rows of 65536 pixels. Decoding holds at most 7 bytes per pixel at once
+ * (libpng's rows and the 8-bit image), about 470 MB at the default pixel
+ * limit; the floats are made after the resize and crop. */
+#define CNA_IMAGE_DEFAULT_MAX_PIXELS 67108864u
+#define CNA_IMAGE_DEFAULT_MAX_WIDTH 65536u
+/* The largest limits the setter accepts: 2^32 pixels, and the PNG format's
+ * own largest width, 2^31 - 1. */
+#define CNA_IMAGE_MAX_PIXELS ((uint64_t)1 << 32)
+#define CNA_IMAGE_MAX_WIDTH 2147483647u
+
+/* Creates image options holding the defaults: 3 channels (RGB), no resize,
+ * no crop, mean 0 and std 1 (values v / 255 in [0, 1]), the default limits.
+ * *out is owned by the caller (cna_image_options_destroy). Like cna_options,
+ * the functions that take it only read it: one object may serve many
+ * threads' loads at once, but must not be changed meanwhile.
+ * Errors: INVALID_ARGUMENT (out NULL), OUT_OF_MEMORY. */
+CNA_API cna_status cna_image_options_create(cna_image_options **out);
+
+/* Frees image options. NULL is fine. */
+CNA_API void cna_image_options_destroy(cna_image_options *opts);
+
+/* Name of preset number index (0 <= index < count), NULL past the end:
+ *   "imagenet"       3 channels, resize 256, crop 224 x 224,
+ *                    mean 0.485 0.456 0.406, std 0.229 0.224 0.225
+ *   "cifar"          3 channels, resize 32, crop 32 x 32, CIFAR-10's mean
+ *                    0.4914 0.4822 0.4465 and std 0.2470 0.2435 0.2616
+ *   "mnist"          1 channel, resize 28, crop 28 x 28, MNIST's mean
+ *                    0.1307 and std 0.3081
+ *   "fashion_mnist"  the same with Fashion-MNIST's mean 0.2860, std 0.3530
+ *   "none"           the defaults of cna_image_options_create
+ * Static strings. Any thread. */
+CNA_API const char *cna_image_preset_name(size_t index);
+
+/* Sets channels, resize, crop, mean and std to those of a preset (above);
+ * the limits stay. Errors: INVALID_ARGUMENT (NULL), NOT_FOUND (unknown
+ * preset: the message lists the presets and the closest name). */
+CNA_API cna_status cna_image_options_set_preset(cna_image_options *opts,
+                                                const char *preset);
+
+/* 3 for RGB planes, 1 for PIL's luma (see above).
+ * Errors: INVALID_ARGUMENT (NULL, not 1 or 3). */
+CNA_API cna_status cna_image_options_set_channels(cna_image_options *opts,
+                                                  int channels);
+
+/* Resizes the shorter side to shorter_side pixels, 1..CNA_MAX_INPUT_SIZE,
+ * keeping the aspect ratio (torchvision: the longer side is
+ * int(shorter_side * long / short)), or 0 for no resize.
+ * Errors: INVALID_ARGUMENT. */
+CNA_API cna_status cna_image_options_set_resize(cna_image_options *opts,
+                                                int shorter_side);
+
+/* Cuts height x width pixels out of the middle (after the resize), each
+ * 1..CNA_MAX_INPUT_SIZE, or both 0 for no crop. An image smaller than the
+ * crop is padded with zeros (black) first, as torchvision does.
+ * Errors: INVALID_ARGUMENT. */
+CNA_API cna_status cna_image_options_set_crop(cna_image_options *opts, int height,
+                                              int width);
+
+/* Per-channel normalization of the [0, 1] values: (x - mean[c]) / std[c].
+ * mean and std are borrowed arrays of 3 floats (with one channel only
+ * element 0 is used); every value finite, every std > 0.
+ * Errors: INVALID_ARGUMENT (NULL, non-finite or std <= 0; opts unchanged). */
+CNA_API cna_status cna_image_options_set_normalize(cna_image_options *opts,
+                                                   const float mean[3],
+                                                   const float std[3]);
+
+/* Limits against oversized and malicious files: max_pixels (width x height,
+ * 1..CNA_IMAGE_MAX_PIXELS) and max_width (pixels per row,
+ * 1..CNA_IMAGE_MAX_WIDTH). A file over a limit gets TOO_LARGE, decided from
+ * its header before any memory is allocated for it; a resize whose result
+ * would exceed max_pixels gets TOO_LARGE too.
+ * Errors: INVALID_ARGUMENT (opts unchanged). */
+CNA_API cna_status cna_image_options_set_limits(cna_image_options *opts,
+                                                uint64_t max_pixels,
+                                                uint32_t max_width);
+
+/* Adapts the options to a net's input shape C x H x W: the crop becomes
+ * H x W and the resize keeps its ratio to the crop (the shorter sides:
+ * "imagenet" on a 227 x 227 net resizes to 259, round(256 * 227 / 224));
+ * options without both a resize and a crop get a resize to max(H, W).
+ * Errors: INVALID_ARGUMENT (NULL; or the net takes C channels and the
+ * options make the other count: the message says which preset fits),
+ * UNSUPPORTED (a net whose input has neither 1 nor 3 channels). */
+CNA_API cna_status cna_image_options_fit_net(cna_image_options *opts,
+                                             const cna_net *net);
+
+/* The preset that suits a net's input: "mnist" for 1 channel, "cifar" for 3
+ * channels at most 64 x 64, "imagenet" otherwise; NULL for a NULL net.
+ * A static string. Any thread. */
+CNA_API const char *cna_image_preset_for_net(const cna_net *net);
+
+/* Decodes and preprocesses the PNG file at path. On success *pixels holds
+ * shape[0] x shape[1] x shape[2] floats (C x H x W), allocated by the library:
+ * free it with cna_free. opts may be NULL for the defaults.
+ * Errors: INVALID_ARGUMENT (NULL arguments), IO (cannot open or read the
+ * file: the message has the system's reason), CORRUPT (damaged PNG:
+ * truncated, bad CRC, bad compressed data, palette index out of range, zero
+ * width, ...: the message names the file and what is wrong), UNSUPPORTED
+ * (another image format, such as JPEG: the message says which), TOO_LARGE
+ * (over the limits), OUT_OF_MEMORY. Nothing is printed, nothing leaks.
+ * Thread safety: any thread; opts only read. */
+CNA_API cna_status cna_image_load(const char *path, const cna_image_options *opts,
+                                  float **pixels, size_t shape[3]);
+
+/* The same from the size bytes of a PNG file at data (borrowed for the
+ * call). Messages call it "PNG in memory". */
+CNA_API cna_status cna_image_load_from_memory(const void *data, size_t size,
+                                              const cna_image_options *opts,
+                                              float **pixels, size_t shape[3]);
+
+/* ---------------------------------------------------------- classification */
+
+/* Class names, one per line of a UTF-8 text file: line i names class i.
+ * data/labels/ ships imagenet1k.txt (torchvision's names), cifar10.txt,
+ * mnist.txt and fashion_mnist.txt. Immutable once loaded: any thread may
+ * read one at any time. */
+typedef struct cna_labels cna_labels;
+
+/* Reads labels from a text file: one label per line, "\n" or "\r\n" line
+ * ends, the last line's end optional; trailing spaces and tabs are dropped.
+ * An empty line, a NUL byte, no labels at all, more than CNA_MAX_CLASSES
+ * labels or a file over 64 MiB is refused. *out is owned by the caller
+ * (cna_labels_destroy).
+ * Errors: INVALID_ARGUMENT (NULL), IO, CORRUPT (the message names the file
+ * and line), TOO_LARGE, OUT_OF_MEMORY. Thread safety: any thread. */
+CNA_API cna_status cna_labels_load(const char *path, cna_labels **out);
+
+/* The same from size bytes of text at data (borrowed for the call). */
+CNA_API cna_status cna_labels_load_from_memory(const void *data, size_t size,
+                                               cna_labels **out);
+
+/* Frees labels. NULL is fine. */
+CNA_API void cna_labels_destroy(cna_labels *labels);
+
+/* Number of labels. Errors: INVALID_ARGUMENT. */
+CNA_API cna_status cna_labels_count(const cna_labels *labels, size_t *count);
+
+/* Label number index, owned by labels and valid until it is destroyed.
+ * Errors: INVALID_ARGUMENT (NULL, index out of range). */
+CNA_API cna_status cna_labels_get(const cna_labels *labels, size_t index,
+                                  const char **label);
+
+/* Classifies batch preprocessed images (batch x C x H x W floats in the net's
+ * input shape, borrowed, e.g. from cna_image_load): runs the net, turns
+ * each image's outputs into probabilities with a softmax (computed in
+ * double; a net whose output layer is already a softmax over C x 1 x 1 is
+ * used as it is) and writes the k most probable classes, most probable
+ * first (equal probabilities: lower index first), to indices[i * k + j] and
+ * probabilities[i * k + j] for image i. names (may be NULL) receives the
+ * labels of those classes, owned by labels, or NULLs when labels is NULL.
+ * probabilities may be NULL. k is 1..output size; labels, when given, must
+ * have exactly one label per net output.
+ * Errors: INVALID_ARGUMENT (NULL net, images or indices; k out of range;
+ * a label count that differs from the net's outputs, with both numbers),
+ * TOO_LARGE, OUT_OF_MEMORY, and those of cna_net_forward.
+ * Thread safety: as cna_net_forward (many threads may classify on one net). */
+CNA_API cna_status cna_net_classify(cna_net *net, const float *images, size_t batch,
+                                    const cna_labels *labels, size_t k,
+                                    size_t *indices, float *probabilities,
+                                    const char **names);
 
 
 #ifdef __cplusplus

@@ -1,6 +1,7 @@
 #!/bin/sh
-# The examples run, and summary --json prints valid JSON with the fields
-# tools rely on (checked with python3 when it is installed).
+# The examples run (classify on the committed PNGs), and summary --json
+# prints valid JSON with the fields tools rely on (checked with python3 when
+# it is installed).
 # usage: examples_test.sh BUILD_DIR
 set -eu
 bin=$1/examples
@@ -17,6 +18,32 @@ if "$bin/summary" resnet51 2> "$tmp/err.txt"; then
   echo "examples: summary accepted an unknown architecture"; exit 1
 fi
 grep -q "did you mean 'resnet50'" "$tmp/err.txt" || { echo "examples: no suggestion"; exit 1; }
+
+# classify: a zoo net and a converted model (the PyTorch golden LeNet-5) on
+# committed PNGs, one table per image; refusals that say what to do.
+"$bin/classify" resnet20 tests/image/photo.png tests/image/palette8.png --topk 3 \
+  --labels data/labels/cifar10.txt > "$tmp/classify.txt"
+[ "$(grep -c '^tests/image/.* (preset cifar)$' "$tmp/classify.txt")" = 2 ] || {
+  echo "examples: classify printed no table per image"; cat "$tmp/classify.txt"; exit 1; }
+[ "$(grep -cE '^ +[123] +[0-9] +[01]\.[0-9]{4}  (airplane|automobile|bird|cat|deer|dog|frog|horse|ship|truck)$' \
+  "$tmp/classify.txt")" = 6 ] || { echo "examples: classify rows malformed"; cat "$tmp/classify.txt"; exit 1; }
+"$bin/classify" tests/golden/lenet5.cna tests/image/gray8.png tests/image/rgb16.png \
+  --labels data/labels/mnist.txt > "$tmp/lenet.txt"
+if ! grep -q '^tests/golden/lenet5.cna: 1x32x32 in, 10 classes$' "$tmp/lenet.txt" ||
+   [ "$(grep -cE '^ +[1-5] +[0-9] +[01]\.[0-9]{4}  [0-9] - [a-z]+$' "$tmp/lenet.txt")" != 10 ]; then
+  echo "examples: classify with a model file"; cat "$tmp/lenet.txt"; exit 1
+fi
+if "$bin/classify" resnet20 tests/image/photo.png --labels data/labels/imagenet1k.txt \
+  2> "$tmp/err.txt"; then
+  echo "examples: classify accepted 1000 labels for 10 classes"; exit 1
+fi
+grep -q 'has 1000 labels but resnet20 has 10 outputs.*--labels data/labels/cifar10.txt' \
+  "$tmp/err.txt" || { echo "examples: no advice on labels"; cat "$tmp/err.txt"; exit 1; }
+if "$bin/classify" resnet20 tests/image/reference.txt > /dev/null 2> "$tmp/err.txt"; then
+  echo "examples: classify accepted a text file as an image"; exit 1
+fi
+grep -q "'tests/image/reference.txt' is not a PNG file" "$tmp/err.txt" || {
+  echo "examples: classify's error names no file"; cat "$tmp/err.txt"; exit 1; }
 
 for arch in resnet18 inception_naive; do
   "$bin/summary" --json "$arch" > "$tmp/$arch.json"
@@ -53,7 +80,7 @@ for name, shape, *figures in rows:
                 str(spatial[-1]["receptive_field"]["size"][0])]
     assert [shape] + figures == computed, f"docs/architectures.md, {name}: {[shape] + figures} but summary computes {computed}"
 PY
-  echo "examples: custom, summary, summary --json (valid JSON) and the docs' zoo table agree"
+  echo "examples: custom, summary, classify, summary --json (valid JSON) and the docs' zoo table agree"
 else
-  echo "examples: custom and summary ran (python3 missing: JSON not validated)"
+  echo "examples: custom, summary and classify ran (python3 missing: JSON not validated)"
 fi

@@ -32,7 +32,7 @@ LD_LIBRARY_PATH="$prefix/lib" ldd "$tmp/app" | grep -q "$prefix/lib/libcnnarch.s
 $make --no-print-directory -s install BUILD="$build" PREFIX=/usr/local DESTDIR="$tmp/stage" \
   > "$tmp/stage.log"
 for f in include/cnnarch.h lib/libcnnarch.so lib/libcnnarch.so.0 lib/libcnnarch.a \
-         lib/pkgconfig/cnnarch.pc; do
+         lib/pkgconfig/cnnarch.pc share/cnnarch/labels/imagenet1k.txt; do
   [ -e "$tmp/stage/usr/local/$f" ] || { echo "install: DESTDIR lacks $f"; exit 1; }
 done
 grep -q '^prefix=/usr/local$' "$tmp/stage/usr/local/lib/pkgconfig/cnnarch.pc" || {

@@ -58,7 +58,7 @@ const char *cna_status_string(cna_status status) {
     case CNA_ERROR_TOO_LARGE: return "too large";
     case CNA_ERROR_INTERNAL: return "internal error";
     case CNA_ERROR_IO: return "input/output error";
-    case CNA_ERROR_CORRUPT: return "corrupt model";
+    case CNA_ERROR_CORRUPT: return "corrupt data";
     case CNA_ERROR_UNSUPPORTED: return "unsupported";
   }
   return "unknown status";

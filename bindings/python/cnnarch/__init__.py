@@ -7,6 +7,9 @@
     net.save("resnet18.cna")
     same = cnnarch.Net.load("resnet18.cna")
 
+    x = cnnarch.load_image("cat.png", preset="imagenet")   # 3 x 224 x 224, as torchvision
+    net.classify("cat.png", topk=5, labels="data/labels/imagenet1k.txt")
+
 Pure ctypes over the C library (see _lib.py for how it is found). NumPy is
 used when installed: arrays go to the library without copies when they are
 already contiguous float32. Without NumPy, plain buffers work: any object
@@ -14,7 +17,9 @@ with the buffer protocol holding float32 (array.array('f'), memoryview) or a
 flat sequence of numbers, and results come back as array.array('f').
 """
 import array
+import collections
 import ctypes
+import os
 
 from . import _lib
 
@@ -23,8 +28,8 @@ try:
 except ImportError:  # plain buffers then
     _np = None
 
-__all__ = ["Error", "Net", "Builder", "architectures", "describe", "version",
-           "format_version", "LAYER_TYPES"]
+__all__ = ["Error", "Net", "Builder", "Labels", "Prediction", "architectures", "describe",
+           "version", "format_version", "load_image", "presets", "LAYER_TYPES"]
 
 _L = _lib.load()
 
@@ -419,6 +424,47 @@ class Net:
 
     __call__ = forward
 
+    def classify(self, image, topk=5, labels=None, preset=None):
+        """The topk most probable classes of an image: a PNG path or its
+        bytes (preprocessed with preset, default the one that fits the net,
+        see load_image), or an already preprocessed C x H x W array, or a
+        batch N x C x H x W. labels: a Labels, a labels file's path or a list
+        of names, one per output. Returns a list of Prediction(index,
+        probability, label) tuples, most probable first (label None without
+        labels), or one such list per image of a batch. Probabilities are the
+        softmax of the outputs (the outputs themselves for a net that ends in
+        a softmax). topk is capped at the number of outputs."""
+        c, h, w = self.input_shape
+        size = c * h * w
+        if isinstance(image, (str, os.PathLike, bytes, bytearray, memoryview)):
+            if preset is None:
+                preset = _L.cna_image_preset_for_net(self._ptr).decode()
+            image = load_image(image, preset, net=self)
+        buffer, count, shape = _as_float_buffer(image)
+        if shape is not None and tuple(shape) not in ((c, h, w),) and (
+                len(shape) != 4 or tuple(shape[1:]) != (c, h, w)):
+            raise Error(1, f"classify: expected {c} x {h} x {w} (or N x {c} x {h} x {w}), "
+                           f"found {' x '.join(map(str, shape))}")
+        if count == 0 or count % size:
+            raise Error(1, f"classify: {count} values is not a whole number of "
+                           f"{c} x {h} x {w} images")
+        single = len(shape) == 3 if shape is not None else count == size
+        batch = count // size
+        k = max(1, min(int(topk), self.output_size))
+        if labels is not None and not isinstance(labels, Labels):
+            labels = Labels(labels)
+        indices = (ctypes.c_size_t * (batch * k))()
+        probabilities = (ctypes.c_float * (batch * k))()
+        names = (ctypes.c_char_p * (batch * k))()
+        _check(_L.cna_net_classify(self._ptr, buffer.ptr, batch,
+                                   labels._ptr if labels is not None else None, k, indices,
+                                   probabilities, names))
+        results = [[Prediction(indices[i * k + j], probabilities[i * k + j],
+                               names[i * k + j].decode("utf-8", "replace")
+                               if names[i * k + j] is not None else None)
+                    for j in range(k)] for i in range(batch)]
+        return results[0] if single else results
+
     def __repr__(self):
         if not self._handle:
             return "<cnnarch.Net (closed)>"
@@ -567,3 +613,161 @@ class Builder:
         with _Options(seed=seed, num_threads=num_threads) as opts:
             _check(_L.cna_builder_build(self._handle, opts, ctypes.byref(handle)))
         return Net(handle)
+
+
+# ------------------------------------------------------------------ images
+
+Prediction = collections.namedtuple("Prediction", "index probability label")
+Prediction.__doc__ = "One class of a classification: its index, probability and label."
+
+
+def presets():
+    """The names of the preprocessing presets ("imagenet", "cifar", ...)."""
+    names, i = [], 0
+    while True:
+        name = _L.cna_image_preset_name(i)
+        if name is None:
+            return names
+        names.append(name.decode())
+        i += 1
+
+
+def _three(values, what):
+    if isinstance(values, (int, float)):
+        values = [values]
+    values = [float(v) for v in values]
+    if len(values) == 1:
+        values *= 3
+    if len(values) != 3:
+        raise Error(1, f"{what}: expected 1 or 3 values, found {len(values)}")
+    return (ctypes.c_float * 3)(*values)
+
+
+class _ImageOptions:
+    """A cna_image_options handle for the duration of a with-block."""
+
+    def __init__(self, preset, channels=None, resize=None, crop=None, mean=None, std=None,
+                 max_pixels=None, max_width=None, net=None):
+        self.handle = ctypes.c_void_p()
+        _check(_L.cna_image_options_create(ctypes.byref(self.handle)))
+        try:
+            h = self.handle
+            if preset is not None:
+                _check(_L.cna_image_options_set_preset(h, _bytes(preset)))
+            if channels is not None:
+                _check(_L.cna_image_options_set_channels(h, int(channels)))
+            if resize is not None:
+                _check(_L.cna_image_options_set_resize(h, int(resize)))
+            if crop is not None:
+                height, width = (crop, crop) if isinstance(crop, int) else crop
+                _check(_L.cna_image_options_set_crop(h, int(height), int(width)))
+            if mean is not None or std is not None:
+                if mean is None or std is None:
+                    raise Error(1, "load_image: give mean and std together")
+                _check(_L.cna_image_options_set_normalize(h, _three(mean, "mean"),
+                                                          _three(std, "std")))
+            if max_pixels is not None or max_width is not None:
+                _check(_L.cna_image_options_set_limits(
+                    h, int(max_pixels if max_pixels is not None else 2 ** 26),
+                    int(max_width if max_width is not None else 65536)))
+            if net is not None:
+                _check(_L.cna_image_options_fit_net(h, net._ptr))
+        except Exception:
+            _L.cna_image_options_destroy(self.handle)
+            raise
+
+    def __enter__(self):
+        return self.handle
+
+    def __exit__(self, *exc):
+        _L.cna_image_options_destroy(self.handle)
+
+
+def load_image(source, preset="imagenet", *, channels=None, resize=None, crop=None, mean=None,
+               std=None, max_pixels=None, max_width=None, net=None):
+    """A PNG file (a path, or its bytes) decoded and preprocessed exactly as
+    torchvision 0.14 does on PIL images: C x H x W float32, a NumPy array
+    (without NumPy, the flat values as array.array('f')).
+
+    preset: "imagenet" (resize 256, crop 224, ImageNet mean/std), "cifar",
+    "mnist", "fashion_mnist", or None / "none" for plain [0, 1] values; the
+    keywords then override single settings: channels (1 or 3), resize
+    (shorter side; 0: none), crop (int or (height, width); 0: none), mean and
+    std (1 or 3 values), max_pixels and max_width (limits against oversized
+    files; defaults 2**26 and 65536). net: adapt the crop (and the resize, in
+    proportion) to that Net's input. Raises Error: IO, CORRUPT (damaged PNG),
+    UNSUPPORTED (not a PNG), TOO_LARGE (over the limits)."""
+    pixels = _lib.PF()
+    shape = (ctypes.c_size_t * 3)()
+    with _ImageOptions(preset, channels, resize, crop, mean, std, max_pixels, max_width,
+                       net) as opts:
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            data = bytes(source)
+            _check(_L.cna_image_load_from_memory(data, len(data), opts, ctypes.byref(pixels),
+                                                 shape))
+        else:
+            _check(_L.cna_image_load(os.fsencode(source), opts, ctypes.byref(pixels), shape))
+    try:
+        count = shape[0] * shape[1] * shape[2]
+        raw = ctypes.string_at(pixels, 4 * count)
+    finally:
+        _L.cna_free(pixels)
+    if _np is not None:
+        return _np.frombuffer(raw, dtype=_np.float32).reshape(tuple(shape)).copy()
+    return array.array("f", raw)
+
+
+class Labels:
+    """Class names, one per net output: from a labels file (one label per
+    line; data/labels/ has imagenet1k.txt, cifar10.txt, mnist.txt and
+    fashion_mnist.txt) or from a list of strings. A sequence of str."""
+
+    def __init__(self, source):
+        self._handle = ctypes.c_void_p()
+        if isinstance(source, (str, bytes, os.PathLike)):
+            _check(_L.cna_labels_load(os.fsencode(source), ctypes.byref(self._handle)))
+        else:
+            names = [str(name) for name in source]
+            for i, name in enumerate(names):
+                if not name.strip() or any(ch in name for ch in "\r\n\0"):
+                    raise Error(1, f"Labels: label {i} ({name!r}) is empty or has a line "
+                                   "break or NUL")
+            text = "".join(name + "\n" for name in names).encode("utf-8")
+            _check(_L.cna_labels_load_from_memory(text, len(text), ctypes.byref(self._handle)))
+
+    @property
+    def _ptr(self):
+        if not self._handle:
+            raise Error(1, "these labels were closed")
+        return self._handle
+
+    def __len__(self):
+        count = ctypes.c_size_t()
+        _check(_L.cna_labels_count(self._ptr, ctypes.byref(count)))
+        return count.value
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        n = len(self)
+        if index < 0:
+            index += n
+        if not 0 <= index < n:
+            raise IndexError(f"label {index} of {n}")
+        label = ctypes.c_char_p()
+        _check(_L.cna_labels_get(self._ptr, index, ctypes.byref(label)))
+        return label.value.decode("utf-8", "replace")
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __repr__(self):
+        return f"<cnnarch.Labels {len(self)} labels>" if self._handle else "<cnnarch.Labels (closed)>"
+
+    def close(self):
+        if getattr(self, "_handle", None):
+            _L.cna_labels_destroy(self._handle)
+            self._handle = None
+
+    def __del__(self):
+        self.close()

@@ -25,9 +25,11 @@ S = ctypes.c_size_t
 PS = ctypes.POINTER(ctypes.c_size_t)
 I = ctypes.c_int
 U64 = ctypes.c_uint64
+U32 = ctypes.c_uint32
 PU64 = ctypes.POINTER(ctypes.c_uint64)
 F = ctypes.c_float
 PF = ctypes.POINTER(ctypes.c_float)
+PPF = ctypes.POINTER(PF)
 C = ctypes.c_char_p
 PC = ctypes.POINTER(ctypes.c_char_p)
 STATUS = ctypes.c_int
@@ -106,6 +108,27 @@ _FUNCTIONS = {
     "cna_net_save_to_memory": (STATUS, [P, I, PP, PS]),
     "cna_net_load": (STATUS, [C, P, PP]),
     "cna_net_load_from_memory": (STATUS, [P, S, P, PP]),
+    # images
+    "cna_image_options_create": (STATUS, [PP]),
+    "cna_image_options_destroy": (None, [P]),
+    "cna_image_preset_name": (C, [S]),
+    "cna_image_options_set_preset": (STATUS, [P, C]),
+    "cna_image_options_set_channels": (STATUS, [P, I]),
+    "cna_image_options_set_resize": (STATUS, [P, I]),
+    "cna_image_options_set_crop": (STATUS, [P, I, I]),
+    "cna_image_options_set_normalize": (STATUS, [P, PF, PF]),
+    "cna_image_options_set_limits": (STATUS, [P, U64, U32]),
+    "cna_image_options_fit_net": (STATUS, [P, P]),
+    "cna_image_preset_for_net": (C, [P]),
+    "cna_image_load": (STATUS, [C, P, PPF, PS]),
+    "cna_image_load_from_memory": (STATUS, [P, S, P, PPF, PS]),
+    # classification
+    "cna_labels_load": (STATUS, [C, PP]),
+    "cna_labels_load_from_memory": (STATUS, [P, S, PP]),
+    "cna_labels_destroy": (None, [P]),
+    "cna_labels_count": (STATUS, [P, PS]),
+    "cna_labels_get": (STATUS, [P, S, PC]),
+    "cna_net_classify": (STATUS, [P, PF, S, P, S, PS, PF, PC]),
 }
 
 
