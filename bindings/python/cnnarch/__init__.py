@@ -222,6 +222,13 @@ class Net:
         _check(_L.cna_net_output_size(self._ptr, ctypes.byref(size)))
         return size.value
 
+    def workspace_size(self, batch=1):
+        """Bytes one forward call on batch images uses besides its input and
+        output: the planned activations plus each thread's scratch."""
+        size = ctypes.c_size_t()
+        _check(_L.cna_net_workspace_size(self._ptr, batch, ctypes.byref(size)))
+        return size.value
+
     @property
     def num_threads(self):
         value = ctypes.c_int()

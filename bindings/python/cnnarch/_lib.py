@@ -88,6 +88,7 @@ _FUNCTIONS = {
     "cna_net_input_shape": (STATUS, [P, PS]),
     "cna_net_output_size": (STATUS, [P, PS]),
     "cna_net_num_threads": (STATUS, [P, ctypes.POINTER(I)]),
+    "cna_net_workspace_size": (STATUS, [P, ctypes.c_size_t, PS]),
     "cna_net_layer_count": (STATUS, [P, PS]),
     "cna_net_layer_name": (STATUS, [P, S, PC]),
     "cna_net_layer_type": (STATUS, [P, S, ctypes.POINTER(I)]),

@@ -64,6 +64,15 @@ class TestNet(unittest.TestCase):
         self.assertEqual(add["inputs"], ["layer2.0.bn2", "layer2.0.shortcut.pad"])
         self.assertEqual(rows[0]["receptive_field"], {"size": [1, 1], "jump": [1, 1]})
 
+    def test_workspace_size(self):
+        one, four = self.net.workspace_size(), self.net.workspace_size(4)
+        # The planned arena reuses buffers: less than every activation at once.
+        self.assertGreater(one, 0)
+        self.assertLess(one, sum(r["activations"] for r in self.net.summary()) * 4)
+        self.assertGreater(four, one)
+        with self.assertRaises(cnnarch.Error):
+            self.net.workspace_size(2**62)
+
     def test_options(self):
         net = cnnarch.Net.from_arch("resnet18", num_classes=7, input_size=(64, 48),
                                     num_threads=2)
