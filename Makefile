@@ -165,9 +165,17 @@ $(BUILD)/tests/%: tests/bench/%.c $(STATIC) include/cnnarch.h
 	$(CC) $(CFLAGS) $(BASE_CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(SAN_FLAGS) $(LIBS)
 
 # Speed and size figures (never timed tests: the machine is shared).
+# BENCH_MODELS, BENCH_BATCHES, BENCH_THREADS narrow the model table; ONNX
+# Runtime joins it when ../shared/peers is set up (its README).
+BENCH_MODELS ?= alexnet,vgg16,googlenet,resnet18,resnet50,resnext50_32x4d,squeezenet1_1,densenet121
+BENCH_BATCHES ?= 1,8
+BENCH_THREADS ?= 1,2
 bench: deps-build
-	@$(MAKE) --no-print-directory $(BENCHES)
+	@$(MAKE) --no-print-directory all $(BENCHES)
+	@$(BUILD)/tests/gemm_bench
 	@$(BUILD)/tests/load_bench
+	@python3 tests/bench/compare.py --build $(BUILD) --models $(BENCH_MODELS) \
+	  --batches $(BENCH_BATCHES) --threads $(BENCH_THREADS)
 
 # ---------------------------------------------------------------- demo
 
@@ -205,7 +213,8 @@ help:
 	@echo "make            build $(SHARED), $(STATIC) and the examples"
 	@echo "make check      run every test (installs Debian's check package if root)"
 	@echo "make demo       print the notes' architecture comparison, with latency"
-	@echo "make bench      benchmarks: model load time and file sizes"
+	@echo "make bench      benchmarks: FMA peak and GEMM, model load time, and every"
+	@echo "                model at batch 1/8, 1/2 threads beside ONNX Runtime"
 	@echo "make install    install (PREFIX=$(PREFIX), DESTDIR for staging)"
 	@echo "make check SANITIZE=address,undefined   the tests under sanitizers"
 	@echo "make parity     whole networks against PyTorch, state_dict and ONNX paths"

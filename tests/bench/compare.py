@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Side-by-side latency table: libcnnarch against ONNX Runtime on this machine.
+
+    tests/bench/compare.py [--models a,b] [--batches 1,8] [--threads 1,2]
+                           [--build build] [--peak GFLOPS] [--min-time S]
+
+For each model, batch and thread count: libcnnarch's examples/bench median
+(ms), GFLOP/s (2 flops per multiply-accumulate) and % of the FMA peak
+measured by gemm_bench (times the thread count); then ONNX Runtime's median
+on the same model, exported by ../shared/peers/export_models.py, and the
+ratio ORT / libcnnarch (above 1: we are faster). ORT columns stay empty
+when its peer set-up is missing (see ../shared/peers/README.md). Every run
+is pinned like the peer harness does (taskset -c 0, or 0-1 for 2 threads)
+and alternates engines model by model, so both see the same machine load.
+Standard library only; medians, because the machine is shared.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+PEERS = os.path.join(os.path.dirname(ROOT), "shared", "peers")
+PEERS_DIR = os.environ.get("PEERS_DIR", os.path.expanduser("~/.cache/cnnarch-peers"))
+MODELS = "alexnet,vgg16,googlenet,resnet18,resnet50,resnext50_32x4d,squeezenet1_1,densenet121"
+
+
+def pin(threads):
+    if shutil.which("taskset") is None:
+        return []
+    return ["taskset", "-c", "0" if threads == 1 else "0-%d" % (threads - 1)]
+
+
+def ours(build, model, batch, threads, min_time):
+    cmd = pin(threads) + [os.path.join(build, "examples", "bench"), model, "--threads",
+                          str(threads), "--batch", str(batch), "--seconds", str(min_time),
+                          "--runs", "200"]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    fields = dict(re.findall(r"(\w+)=(\S+)", out))
+    return float(fields["median_ms"]), float(fields["gflops"]), float(fields["workspace_mb"])
+
+
+def ort_available(model):
+    return (shutil.which("node") is not None
+            and os.path.exists(os.path.join(PEERS, "ort_bench.js"))
+            and os.path.isdir(os.path.join(PEERS_DIR, "ortnode", "node_modules", "onnxruntime-node"))
+            and os.path.exists(os.path.join(PEERS_DIR, "models", model + ".onnx")))
+
+
+def ort(model, batch, threads, min_time):
+    shape = "%d,3,224,224" % batch
+    cmd = pin(threads) + ["node", os.path.join(PEERS, "ort_bench.js"), "--model",
+                          os.path.join(PEERS_DIR, "models", model + ".onnx"), "--shape", shape,
+                          "--threads", str(threads), "--min-time", str(min_time)]
+    env = dict(os.environ, PEERS_DIR=PEERS_DIR, OMP_NUM_THREADS=str(threads))
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
+    for line in out.stdout.splitlines():
+        if line.startswith("{"):
+            return json.loads(line)["median_ms"]
+    return None
+
+
+def measured_peak(build):
+    exe = os.path.join(build, "tests", "gemm_bench")
+    out = subprocess.run(pin(1) + [exe, "0"], capture_output=True, text=True).stdout
+    m = re.search(r"peak, 1 thread: ([\d.]+)", out)
+    return float(m.group(1)) if m else 0.0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--models", default=MODELS)
+    ap.add_argument("--batches", default="1,8")
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--peak", type=float, default=0.0, help="GFLOP/s of one core (default: measure)")
+    ap.add_argument("--min-time", type=float, default=3.0)
+    args = ap.parse_args()
+    peak = args.peak or measured_peak(args.build)
+    threads = [int(t) for t in args.threads.split(",")]
+    threads = [t for t in threads if t <= (os.cpu_count() or 1)]
+    print("Batch-size/threads latency, median ms (FMA peak %.1f GFLOP/s per core, measured)\n"
+          % peak)
+    print("| model | batch | threads | libcnnarch ms | GFLOP/s | % peak | workspace MB "
+          "| ORT ms | ORT / ours |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    sys.stdout.flush()
+    for model in args.models.split(","):
+        for batch in [int(b) for b in args.batches.split(",")]:
+            for t in threads:
+                ms, gflops, ws = ours(args.build, model, batch, t, args.min_time)
+                peer = ort(model, batch, t, args.min_time) if ort_available(model) else None
+                pct = 100.0 * gflops / (peak * t) if peak else 0.0
+                print("| %s | %d | %d | %.1f | %.1f | %.0f%% | %.1f | %s | %s |" % (
+                    model, batch, t, ms, gflops, pct, ws,
+                    "%.1f" % peer if peer else "—", "%.2fx" % (peer / ms) if peer else "—"))
+                sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
