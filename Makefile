@@ -61,9 +61,9 @@ lib: $(SHARED) $(STATIC)
 
 # Kernels tagged with an ISA get its flags, and only they: nothing else may
 # use instructions an older CPU lacks. They are built for x86-64 targets only.
-ISA_FLAGS = $(if $(findstring -avx2.c,$<),-mavx2 -mfma)
+ISA_FLAGS = $(if $(findstring -avx2.c,$<),-mavx2 -mfma)$(if $(findstring -avx512.c,$<),-mavx512f -mfma)
 ifeq ($(filter x86_64% i686% i386%,$(shell $(CC) -dumpmachine)),)
-LIB_SRCS := $(filter-out %-avx2.c,$(LIB_SRCS))
+LIB_SRCS := $(filter-out %-avx2.c %-avx512.c,$(LIB_SRCS))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 endif
 

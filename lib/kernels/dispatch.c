@@ -27,8 +27,20 @@ static int cpu_has_avx2_fma(void) {
   __cpuid_count(7, 0, a, b, c, d);
   return (b >> 5) & 1; /* AVX2 */
 }
+
+/* AVX-512F in the CPU, and opmask and ZMM state saved by the OS. */
+static int cpu_has_avx512f(void) {
+  unsigned a, b, c, d;
+  if (!cpu_has_avx2_fma()) return 0;
+  unsigned lo, hi;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  if ((lo & 0xE6) != 0xE6) return 0; /* XMM, YMM, opmask, ZMM 0-15 high, ZMM 16-31 */
+  __cpuid_count(7, 0, a, b, c, d);
+  return (b >> 16) & 1; /* AVX512F */
+}
 #else
 static int cpu_has_avx2_fma(void) { return 0; }
+static int cpu_has_avx512f(void) { return 0; }
 #endif
 
 /* The data cache sizes (sysconf reads them from CPUID on glibc), with
@@ -60,18 +72,37 @@ static cna_gemm_blocking blocking_for(size_t mr, size_t nr) {
 static cna__kernels table;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
+/* CNNARCH_ISA caps the path: "scalar" < "avx2" < "avx512". Unset or
+ * unknown: no cap. */
+static int isa_cap(void) {
+  const char *forced = getenv("CNNARCH_ISA");
+  if (forced == NULL) return 3;
+  if (strcmp(forced, "scalar") == 0) return 0;
+  if (strcmp(forced, "avx2") == 0) return 1;
+  return 3;
+}
+
 static void choose(void) {
   table = (cna__kernels){.isa = "scalar", .gemm = cna_f32_gemm__scalar};
-  const char *forced = getenv("CNNARCH_ISA");
-  const int want_scalar = forced != NULL && strcmp(forced, "scalar") == 0;
+  const int cap = isa_cap();
+  (void)cap, (void)cpu_has_avx512f;
 #if defined(__x86_64__) || defined(__i386__)
-  if (!want_scalar && cpu_has_avx2_fma())
+  if (cap >= 1 && cpu_has_avx2_fma())
     table = (cna__kernels){.isa = "avx2",
                            .gemm = cna_f32_gemm__avx2,
                            .gemm_ukernel = {6, 16, cna_f32_gemm_ukernel_6x16__avx2},
                            .gemm_blocking = blocking_for(6, 16),
                            .max_pool2d = cna_f32_max_pool2d__avx2,
                            .fully_connected_rows = cna_f32_fully_connected_rows__avx2};
+#if defined(__x86_64__)
+  /* AVX-512 CPUs: the wider GEMM micro-kernel; the AVX2 kernels for the
+   * rest (pooling and fully connected layers are memory-bound). */
+  if (cap >= 2 && cpu_has_avx512f()) {
+    table.isa = "avx512";
+    table.gemm_ukernel = (cna_gemm_ukernel){12, 16, cna_f32_gemm_ukernel_12x16__avx512};
+    table.gemm_blocking = blocking_for(12, 16);
+  }
+#endif
 #endif
   /* A forced path this CPU cannot run (or does not know) falls back to the
    * best one it can: cna_isa() tells which ran. */

@@ -159,6 +159,7 @@ typedef struct cna_gemm_blocking {
 } cna_gemm_blocking;
 
 void cna_f32_gemm_ukernel_6x16__avx2(const cna_gemm_tile *tile);
+void cna_f32_gemm_ukernel_12x16__avx512(const cna_gemm_tile *tile);
 
 /* Floats of A packed into panels of mr rows (zero rows pad the last). */
 size_t cna_f32_gemm_packed_a_size(size_t m, size_t k, size_t mr);

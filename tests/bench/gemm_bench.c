@@ -3,14 +3,16 @@
  *
  *   build/tests/gemm_bench [SIZE]     (default 512: M = N = K = SIZE)
  *
- * The peak is measured, not looked up: a loop of independent AVX2 FMAs
- * (2 flops x 8 lanes each) on one thread. The GEMM runs the packed blocked
+ * The peak is measured, not looked up: a loop of independent FMAs (2 flops
+ * per lane; AVX2's 8 lanes, or 16 where the AVX-512 path was chosen) on
+ * one thread. The GEMM runs the packed blocked
  * product (kernels/f32-gemm-blocked.c) with A pre-packed as the library
  * packs weights, B packed per call as it packs activations. Medians of 15.
  * Links the static library for the internal kernel entry points. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "kernels/dispatch.h"
@@ -49,29 +51,46 @@ __attribute__((target("avx2,fma"))) static float fma_loop(long iterations) {
   return out[0];
 }
 
-static double peak_gflops(void) {
+/* The same with 512-bit FMAs (32 flops each). */
+__attribute__((target("avx512f"))) static float fma512_loop(long iterations) {
+  __m512 acc[12];
+  const __m512 x = _mm512_set1_ps(0.999999f), y = _mm512_set1_ps(1e-7f);
+  for (int i = 0; i < 12; i++) acc[i] = _mm512_set1_ps((float)i);
+  for (long it = 0; it < iterations; it++)
+    for (int i = 0; i < 12; i++) acc[i] = _mm512_fmadd_ps(acc[i], x, y);
+  __m512 sum = acc[0];
+  for (int i = 1; i < 12; i++) sum = _mm512_add_ps(sum, acc[i]);
+  return _mm512_reduce_add_ps(sum);
+}
+
+/* The peak of the vector width the chosen path computes with. */
+static double peak_gflops(int wide) {
   const long iterations = 20000000;
   double times[15];
   volatile float sink = 0;
   for (int r = 0; r < 15; r++) {
     const double t0 = now();
-    sink += fma_loop(iterations);
+    sink += wide ? fma512_loop(iterations) : fma_loop(iterations);
     times[r] = now() - t0;
   }
   (void)sink;
   qsort(times, 15, sizeof times[0], by_value);
-  return 12.0 * 16.0 * (double)iterations / times[7] / 1e9;
+  return 12.0 * (wide ? 32.0 : 16.0) * (double)iterations / times[7] / 1e9;
 }
 #else
-static double peak_gflops(void) { return 0; }
+static double peak_gflops(int wide) {
+  (void)wide;
+  return 0;
+}
 #endif
 
 int main(int argc, char **argv) {
   const size_t size = argc > 1 ? (size_t)atol(argv[1]) : 512;
   const cna__kernels *k = cna__kernels_get();
-  const double peak = peak_gflops();
+  const int wide = strcmp(k->isa, "avx512") == 0;
+  const double peak = peak_gflops(wide);
   printf("fp32 FMA peak, 1 thread: %.1f GFLOP/s (%s)\n", peak,
-         peak > 0 ? "AVX2 FMA loop" : "not measured on this ISA");
+         peak > 0 ? (wide ? "AVX-512 FMA loop" : "AVX2 FMA loop") : "not measured on this ISA");
   if (k->gemm_ukernel.fn == NULL || size == 0) {
     printf("gemm: no packed GEMM on the %s path\n", k->isa);
     return 0;
