@@ -64,12 +64,14 @@ static void print_json(const char *arch, const cna_net *net) {
            stat(net, i, CNA_STAT_RF_WIDTH), stat(net, i, CNA_STAT_RF_JUMP_HEIGHT),
            stat(net, i, CNA_STAT_RF_JUMP_WIDTH));
   }
+  size_t planned = 0;
+  cna_net_workspace_size(net, 1, &planned);
   printf("\n], \"total\": {\"params\": %" PRIu64 ", \"activations\": %" PRIu64
          ", \"activation_bytes\": %" PRIu64 ", \"macs\": %" PRIu64 ", \"depth\": %" PRIu64
-         "}}\n",
+         ", \"workspace_bytes\": %zu}}\n",
          total(net, CNA_STAT_PARAMS), total(net, CNA_STAT_ACTIVATIONS),
          total(net, CNA_STAT_ACTIVATION_BYTES), total(net, CNA_STAT_MACS),
-         total(net, CNA_STAT_DEPTH));
+         total(net, CNA_STAT_DEPTH), planned);
 }
 
 static void print_table(const char *arch, const cna_net *net) {
@@ -103,6 +105,11 @@ static void print_table(const char *arch, const cna_net *net) {
          total(net, CNA_STAT_PARAMS), total(net, CNA_STAT_ACTIVATIONS),
          (double)total(net, CNA_STAT_ACTIVATION_BYTES) / 1e6, total(net, CNA_STAT_MACS),
          total(net, CNA_STAT_DEPTH));
+  size_t planned = 0;
+  if (cna_net_workspace_size(net, 1, &planned) == CNA_OK)
+    printf("a forward call uses %.1f MB besides its input and output (activations planned "
+           "by liveness, plus scratch)\n",
+           (double)planned / 1e6);
 }
 
 static int usage(void) {

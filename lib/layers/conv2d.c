@@ -209,8 +209,16 @@ static cna_status conv2d_prepare(const cna__layer *layer, const cna__shape *inpu
 
 static size_t conv2d_workspace(const cna__layer *layer, const cna__shape *inputs) {
   const cna__kernels *kernels = cna__kernels_get();
-  const size_t gemm = cna_f32_gemm_workspace_size(&kernels->gemm_ukernel, &kernels->gemm_blocking);
-  if (!use_winograd(layer, &inputs[0])) return gemm;
+  if (!use_winograd(layer, &inputs[0])) {
+    /* One packed block of B: at most kc x nc, less for small layers. */
+    const cna__attrs *a = &layer->attrs;
+    const size_t nr = kernels->gemm_ukernel.nr;
+    const size_t k = inputs[0].c / (size_t)a->groups * (size_t)a->kernel_h * (size_t)a->kernel_w;
+    const size_t n = (layer->out.h * layer->out.w + nr - 1) / nr * nr;
+    const size_t kc = k < kernels->gemm_blocking.kc ? k : kernels->gemm_blocking.kc;
+    const size_t nc = n < kernels->gemm_blocking.nc ? n : kernels->gemm_blocking.nc;
+    return kc * ((nc + nr - 1) / nr * nr);
+  }
   /* V and M of one task. */
   return 36 * (inputs[0].c + layer->out.c) * winograd_tiles(layer, &inputs[0], kernels);
 }
