@@ -56,7 +56,19 @@ static cna_status build_steps(cna_net *net, cna__plan *plan) {
   for (size_t i = 0; i < n; i++) {
     pending[i] = (cna__step){.layer = i, .out = i, .bn = CNA__NOWHERE,
                              .residual = CNA__NOWHERE};
-    if (!net->needed[i] || !fast || g->layers[i].type != CNA_LAYER_CONV2D) continue;
+    if (!net->needed[i] || !fast || absorbed[i]) continue;
+    if (g->layers[i].type == CNA_LAYER_BATCH_NORM) {
+      /* A batch norm on its own (pre-activation blocks, DenseNet's concats)
+       * applies the ReLU after it in the same pass. */
+      const size_t next = sole_consumer(net, uses, consumer, i);
+      if (next != CNA__NOWHERE && !absorbed[next] && g->layers[next].type == CNA_LAYER_RELU) {
+        pending[i].relu = 1;
+        pending[i].out = next;
+        absorbed[next] = 1;
+      }
+      continue;
+    }
+    if (g->layers[i].type != CNA_LAYER_CONV2D) continue;
     size_t cur = i, next = sole_consumer(net, uses, consumer, cur);
     /* A layer joins one step only: of two branches meeting in an add (a
      * block's last conv and its downsampling shortcut) the first takes it. */

@@ -7,6 +7,7 @@
 #include <math.h>
 
 #include "common/common.h"
+#include "common/pool.h"
 #include "kernels/kernels.h"
 #include "layers/layer.h"
 
@@ -31,13 +32,38 @@ static size_t batch_norm_tensors(const cna__layer *layer, const cna__shape *inpu
   return 4;
 }
 
+/* Channel blocks as tasks; a fused ReLU (args->relu) applied to each
+ * channel while it is in cache. */
+typedef struct batch_norm_job {
+  const cna__layer *layer;
+  const cna__forward_args *args;
+  size_t block, blocks;
+} batch_norm_job;
+
+static void batch_norm_task(void *ctx, size_t task, size_t thread) {
+  (void)thread;
+  const batch_norm_job *j = ctx;
+  const cna__shape *s = &j->layer->out;
+  const cna__forward_args *args = j->args;
+  const size_t plane = s->h * s->w, image = task / j->blocks;
+  const size_t c0 = task % j->blocks * j->block;
+  const size_t count = c0 + j->block < s->c ? j->block : s->c - c0;
+  const size_t at = image * cna__shape_elems(s) + c0 * plane;
+  cna_f32_batch_norm__scalar(count, plane, j->layer->attrs.eps, args->tensors[0] + c0,
+                             args->tensors[1] + c0, args->tensors[2] + c0,
+                             args->tensors[3] + c0, args->inputs[0] + at, args->output + at);
+  if (args->relu) cna_f32_relu__scalar(count * plane, args->output + at, args->output + at);
+}
+
 static cna_status batch_norm_forward(const cna__layer *layer,
                                      const cna__forward_args *args) {
   const cna__shape *s = &layer->out;
-  for (size_t n = 0; n < args->batch; n++)
-    cna_f32_batch_norm__scalar(s->c, s->h * s->w, layer->attrs.eps, args->tensors[0],
-                               args->tensors[1], args->tensors[2], args->tensors[3],
-                               args->inputs[0] + n * cna__shape_elems(s), args->output + n * cna__shape_elems(s));
+  /* Blocks of about 16K floats. */
+  const size_t plane = s->h * s->w > 0 ? s->h * s->w : 1;
+  batch_norm_job j = {layer, args, (16384 + plane - 1) / plane, 0};
+  if (j.block > s->c) j.block = s->c;
+  j.blocks = (s->c + j.block - 1) / j.block;
+  cna__pool_run(args->pool, args->batch * j.blocks, batch_norm_task, &j);
   return CNA_OK;
 }
 
