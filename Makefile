@@ -46,7 +46,7 @@ EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c)
 # Examples find the in-tree library through their rpath.
 EXAMPLE_LDFLAGS := -L$(BUILD)/lib -Wl,-rpath,'$$ORIGIN/../lib' $(SAN_FLAGS)
 
-TEST_SRCS := $(sort $(wildcard tests/*.c))
+TEST_SRCS := $(sort $(wildcard tests/*.c tests/support/*.c))
 TEST_RUNNER := $(BUILD)/tests/check_cnnarch
 
 .PHONY: all lib examples check test-programs check-torch parity bench demo install uninstall clean \
@@ -119,7 +119,7 @@ endef
 CHECK_CFLAGS = $(shell pkg-config --cflags check)
 CHECK_LIBS = $(shell pkg-config --libs check)
 
-$(TEST_RUNNER): $(TEST_SRCS) tests/tests.h $(STATIC)
+$(TEST_RUNNER): $(TEST_SRCS) tests/tests.h $(wildcard tests/support/*.h) $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(BASE_CFLAGS) $(CHECK_CFLAGS) -DCNA_TEST_DATA='"$(CURDIR)/tests/data"' \
 	  $(LDFLAGS) -o $@ $(TEST_SRCS) $(STATIC) $(CHECK_LIBS) $(LIBS)
@@ -127,14 +127,27 @@ $(TEST_RUNNER): $(TEST_SRCS) tests/tests.h $(STATIC)
 test-programs: deps
 	@$(MAKE) --no-print-directory all $(TEST_RUNNER)
 
-# Shell tests first (symbols, examples, install, the Python binding), then the Check suites, whose summary
-# line closes the output.
+# Under ThreadSanitizer only the suites that start threads run: the others
+# are single-threaded, and TSan makes them 10-50 times slower and ~10 GB
+# large (docs/security.md).
+TSAN_SUITES := concurrency forward api
+TSAN_OPTIONS_CHECK := halt_on_error=1 abort_on_error=1 second_deadlock_stack=1
+
+# Shell tests first (symbols, examples, install, the Python binding), then
+# the Check suites, whose summary line closes the output.
 check: test-programs
 	@sh tests/symbols_test.sh $(SHARED) include/cnnarch.h
 	@sh tests/examples_test.sh $(BUILD)
 	@$(if $(SANITIZE),echo "install: skipped under SANITIZE (an instrumented library needs its runtime preloaded)",sh tests/install_test.sh "$(MAKE)" "$(BUILD)")
 	@$(if $(SANITIZE),echo "python: skipped under SANITIZE (the same reason)",sh tests/python_test.sh)
+ifneq ($(findstring thread,$(SANITIZE)),)
+	@for s in $(TSAN_SUITES); do \
+	  TSAN_OPTIONS="$(TSAN_OPTIONS_CHECK) $$TSAN_OPTIONS" CK_RUN_SUITE=$$s \
+	    CK_DEFAULT_TIMEOUT=600 $(TEST_RUNNER) || exit 1; done
+	@echo "thread sanitizer: suites $(TSAN_SUITES) clean (the other suites start no threads)"
+else
 	@CK_DEFAULT_TIMEOUT=600 $(TEST_RUNNER)
+endif
 
 # Whole networks against PyTorch (Debian's python3-torch and python3-onnx):
 # tensor names and shapes against torchvision's state_dicts, outputs through
@@ -199,6 +212,7 @@ help:
 	@echo "make bench      benchmarks: model load time and file sizes"
 	@echo "make install    install (PREFIX=$(PREFIX), DESTDIR for staging)"
 	@echo "make check SANITIZE=address,undefined   the tests under sanitizers"
+	@echo "make check SANITIZE=thread   the threaded suites under ThreadSanitizer"
 	@echo "make parity     whole networks against PyTorch, state_dict and ONNX paths"
 	@echo "                (installs python3-torch and python3-onnx if root)"
 
