@@ -124,8 +124,22 @@ $(TEST_RUNNER): $(TEST_SRCS) tests/tests.h $(wildcard tests/support/*.h) $(STATI
 	$(CC) $(CFLAGS) $(BASE_CFLAGS) $(CHECK_CFLAGS) -DCNA_TEST_DATA='"$(CURDIR)/tests/data"' \
 	  $(LDFLAGS) -o $@ $(TEST_SRCS) $(STATIC) $(CHECK_LIBS) $(LIBS)
 
+# Fault injection (tests/fault): programs linked against the static library
+# with the allocation and file functions it calls wrapped (-Wl,--wrap), so a
+# test can fail the n-th call or kill the process at it.
+FAULT_WRAPS := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=aligned_alloc,--wrap=free \
+               -Wl,--wrap=mmap,--wrap=open,--wrap=fdopen,--wrap=fwrite,--wrap=fflush \
+               -Wl,--wrap=fsync,--wrap=fclose,--wrap=rename
+FAULT_TESTS := $(patsubst tests/fault/%.c,$(BUILD)/tests/fault/%,$(wildcard tests/fault/*_test.c))
+
+$(BUILD)/tests/fault/%: tests/fault/%.c tests/fault/wrap.c tests/fault/wrap.h \
+                        tests/support/every_layer.c tests/support/every_layer.h $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) -Itests $(LDFLAGS) -o $@ $< tests/fault/wrap.c \
+	  tests/support/every_layer.c $(STATIC) $(FAULT_WRAPS) $(LIBS)
+
 test-programs: deps
-	@$(MAKE) --no-print-directory all $(TEST_RUNNER)
+	@$(MAKE) --no-print-directory all $(TEST_RUNNER) $(FAULT_TESTS)
 
 # Under ThreadSanitizer only the suites that start threads run: the others
 # are single-threaded, and TSan makes them 10-50 times slower and ~10 GB
@@ -134,12 +148,14 @@ TSAN_SUITES := concurrency forward api
 TSAN_OPTIONS_CHECK := halt_on_error=1 abort_on_error=1 second_deadlock_stack=1
 
 # Shell tests first (symbols, examples, install, the Python binding), then
-# the Check suites, whose summary line closes the output.
+# the fault-injection programs, then the Check suites, whose summary line
+# closes the output.
 check: test-programs
 	@sh tests/symbols_test.sh $(SHARED) include/cnnarch.h
 	@sh tests/examples_test.sh $(BUILD)
 	@$(if $(SANITIZE),echo "install: skipped under SANITIZE (an instrumented library needs its runtime preloaded)",sh tests/install_test.sh "$(MAKE)" "$(BUILD)")
 	@$(if $(SANITIZE),echo "python: skipped under SANITIZE (the same reason)",sh tests/python_test.sh)
+	@for t in $(FAULT_TESTS); do $$t || exit 1; done
 ifneq ($(findstring thread,$(SANITIZE)),)
 	@for s in $(TSAN_SUITES); do \
 	  TSAN_OPTIONS="$(TSAN_OPTIONS_CHECK) $$TSAN_OPTIONS" CK_RUN_SUITE=$$s \
