@@ -179,6 +179,51 @@ parity: deps-torch
 
 check-torch: parity
 
+# ---------------------------------------------------------------- fuzzing
+
+# libFuzzer targets (tests/fuzz) built with clang against a copy of the
+# library compiled with coverage instrumentation, AddressSanitizer (with leak
+# detection) and UndefinedBehaviorSanitizer, in build-fuzz/. `make fuzz`
+# runs each target FUZZ_SECONDS; `make fuzz-replay` runs every committed
+# input once (seeds, crash regressions, the golden model files).
+FUZZ_CC ?= clang
+FUZZ_BUILD := build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := load builder
+FUZZ_LIB := $(FUZZ_BUILD)/lib/libcnnarch.a
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz/fuzz_%)
+FUZZ_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+              -fno-sanitize-recover=all
+
+.PHONY: fuzz fuzz-replay fuzz-build fuzz-seeds deps-fuzz
+
+deps-fuzz: deps-build
+	@$(call need_packages,$(if $(shell command -v $(FUZZ_CC) 2>/dev/null),,clang) \
+	  $(if $(wildcard /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a),,libclang-rt-14-dev) \
+	  $(if $(wildcard /usr/lib/llvm-*/lib/libFuzzer.a),,libfuzzer-14-dev))
+
+$(FUZZ_BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_LIB)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -std=c11 -Iinclude $(WARNINGS) -o $@ $< $(FUZZ_LIB) $(LIBS)
+
+fuzz-build: deps-fuzz
+	@$(MAKE) --no-print-directory CC=$(FUZZ_CC) BUILD=$(FUZZ_BUILD) SANITIZE=address,undefined \
+	  CFLAGS="-O1 -g -fsanitize=fuzzer-no-link" $(FUZZ_LIB)
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@sh tests/fuzz/fuzz.sh run $(FUZZ_SECONDS) $(FUZZ_BUILD) $(FUZZ_TARGETS)
+
+fuzz-replay: fuzz-build
+	@sh tests/fuzz/fuzz.sh replay $(FUZZ_BUILD) $(FUZZ_TARGETS)
+
+# Regenerates the committed seed corpora (tests/fuzz/corpus).
+fuzz-seeds: $(STATIC)
+	@mkdir -p $(BUILD)/tests tests/fuzz/corpus/load tests/fuzz/corpus/builder
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) -Itests -o $(BUILD)/tests/make_seeds tests/fuzz/make_seeds.c \
+	  tests/support/every_layer.c $(STATIC) $(LIBS)
+	$(BUILD)/tests/make_seeds tests/fuzz/corpus
+
 # ---------------------------------------------------------------- benchmarks
 
 BENCHES := $(patsubst tests/bench/%.c,$(BUILD)/tests/%,$(wildcard tests/bench/*.c))
@@ -229,6 +274,8 @@ help:
 	@echo "make install    install (PREFIX=$(PREFIX), DESTDIR for staging)"
 	@echo "make check SANITIZE=address,undefined   the tests under sanitizers"
 	@echo "make check SANITIZE=thread   the threaded suites under ThreadSanitizer"
+	@echo "make fuzz FUZZ_SECONDS=60   each libFuzzer target for that long (clang, ASan, UBSan)"
+	@echo "make fuzz-replay   every committed fuzz input once"
 	@echo "make parity     whole networks against PyTorch, state_dict and ONNX paths"
 	@echo "                (installs python3-torch and python3-onnx if root)"
 
