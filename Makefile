@@ -49,7 +49,7 @@ EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c)
 # Examples find the in-tree library through their rpath.
 EXAMPLE_LDFLAGS := -L$(BUILD)/lib -Wl,-rpath,'$$ORIGIN/../lib' $(SAN_FLAGS)
 
-TEST_SRCS := $(sort $(wildcard tests/*.c))
+TEST_SRCS := $(sort $(wildcard tests/*.c tests/support/*.c))
 TEST_RUNNER := $(BUILD)/tests/check_cnnarch
 
 .PHONY: all lib examples check test-programs check-torch parity bench demo install uninstall clean \
@@ -123,23 +123,52 @@ endef
 CHECK_CFLAGS = $(shell pkg-config --cflags check)
 CHECK_LIBS = $(shell pkg-config --libs check)
 
-$(TEST_RUNNER): $(TEST_SRCS) tests/tests.h $(STATIC)
+$(TEST_RUNNER): $(TEST_SRCS) tests/tests.h $(wildcard tests/support/*.h) $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(BASE_CFLAGS) $(CHECK_CFLAGS) -DCNA_TEST_DATA='"$(CURDIR)/tests/data"' \
 	  -DCNA_SOURCE_DIR='"$(CURDIR)"' \
 	  $(LDFLAGS) -o $@ $(TEST_SRCS) $(STATIC) $(CHECK_LIBS) $(LIBS)
 
-test-programs: deps
-	@$(MAKE) --no-print-directory all $(TEST_RUNNER)
+# Fault injection (tests/fault): programs linked against the static library
+# with the allocation and file functions it calls wrapped (-Wl,--wrap), so a
+# test can fail the n-th call or kill the process at it.
+FAULT_WRAPS := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=aligned_alloc,--wrap=free \
+               -Wl,--wrap=mmap,--wrap=open,--wrap=fdopen,--wrap=fwrite,--wrap=fflush \
+               -Wl,--wrap=fsync,--wrap=fclose,--wrap=rename
+FAULT_TESTS := $(patsubst tests/fault/%.c,$(BUILD)/tests/fault/%,$(wildcard tests/fault/*_test.c))
 
-# Shell tests first (symbols, examples, install, the Python binding), then the Check suites, whose summary
-# line closes the output.
+$(BUILD)/tests/fault/%: tests/fault/%.c tests/fault/wrap.c tests/fault/wrap.h \
+                        tests/support/every_layer.c tests/support/every_layer.h $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) -Itests $(LDFLAGS) -o $@ $< tests/fault/wrap.c \
+	  tests/support/every_layer.c $(STATIC) $(FAULT_WRAPS) $(LIBS)
+
+test-programs: deps
+	@$(MAKE) --no-print-directory all $(TEST_RUNNER) $(FAULT_TESTS)
+
+# Under ThreadSanitizer only the suites that start threads run: the others
+# are single-threaded, and TSan makes them 10-50 times slower and ~10 GB
+# large (docs/security.md).
+TSAN_SUITES := concurrency forward api
+TSAN_OPTIONS_CHECK := halt_on_error=1 abort_on_error=1 second_deadlock_stack=1
+
+# Shell tests first (symbols, examples, install, the Python binding), then
+# the fault-injection programs, then the Check suites, whose summary line
+# closes the output.
 check: test-programs
 	@sh tests/symbols_test.sh $(SHARED) include/cnnarch.h
 	@sh tests/examples_test.sh $(BUILD)
 	@$(if $(SANITIZE),echo "install: skipped under SANITIZE (an instrumented library needs its runtime preloaded)",sh tests/install_test.sh "$(MAKE)" "$(BUILD)")
 	@$(if $(SANITIZE),echo "python: skipped under SANITIZE (the same reason)",sh tests/python_test.sh)
+	@for t in $(FAULT_TESTS); do $$t || exit 1; done
+ifneq ($(findstring thread,$(SANITIZE)),)
+	@for s in $(TSAN_SUITES); do \
+	  TSAN_OPTIONS="$(TSAN_OPTIONS_CHECK) $$TSAN_OPTIONS" CK_RUN_SUITE=$$s \
+	    CK_DEFAULT_TIMEOUT=600 $(TEST_RUNNER) || exit 1; done
+	@echo "thread sanitizer: suites $(TSAN_SUITES) clean (the other suites start no threads)"
+else
 	@CK_DEFAULT_TIMEOUT=600 $(TEST_RUNNER)
+endif
 
 # Whole networks against PyTorch (Debian's python3-torch and python3-onnx):
 # tensor names and shapes against torchvision's state_dicts, outputs through
@@ -154,6 +183,51 @@ parity: deps-torch
 	@/usr/bin/python3 tests/torch/parity.py
 
 check-torch: parity
+
+# ---------------------------------------------------------------- fuzzing
+
+# libFuzzer targets (tests/fuzz) built with clang against a copy of the
+# library compiled with coverage instrumentation, AddressSanitizer (with leak
+# detection) and UndefinedBehaviorSanitizer, in build-fuzz/. `make fuzz`
+# runs each target FUZZ_SECONDS; `make fuzz-replay` runs every committed
+# input once (seeds, crash regressions, the golden model files).
+FUZZ_CC ?= clang
+FUZZ_BUILD := build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := load builder
+FUZZ_LIB := $(FUZZ_BUILD)/lib/libcnnarch.a
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz/fuzz_%)
+FUZZ_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+              -fno-sanitize-recover=all
+
+.PHONY: fuzz fuzz-replay fuzz-build fuzz-seeds deps-fuzz
+
+deps-fuzz: deps-build
+	@$(call need_packages,$(if $(shell command -v $(FUZZ_CC) 2>/dev/null),,clang) \
+	  $(if $(wildcard /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a),,libclang-rt-14-dev) \
+	  $(if $(wildcard /usr/lib/llvm-*/lib/libFuzzer.a),,libfuzzer-14-dev))
+
+$(FUZZ_BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_LIB)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -std=c11 -Iinclude $(WARNINGS) -o $@ $< $(FUZZ_LIB) $(LIBS)
+
+fuzz-build: deps-fuzz
+	@$(MAKE) --no-print-directory CC=$(FUZZ_CC) BUILD=$(FUZZ_BUILD) SANITIZE=address,undefined \
+	  CFLAGS="-O1 -g -fsanitize=fuzzer-no-link" $(FUZZ_LIB)
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@sh tests/fuzz/fuzz.sh run $(FUZZ_SECONDS) $(FUZZ_BUILD) $(FUZZ_TARGETS)
+
+fuzz-replay: fuzz-build
+	@sh tests/fuzz/fuzz.sh replay $(FUZZ_BUILD) $(FUZZ_TARGETS)
+
+# Regenerates the committed seed corpora (tests/fuzz/corpus).
+fuzz-seeds: $(STATIC)
+	@mkdir -p $(BUILD)/tests tests/fuzz/corpus/load tests/fuzz/corpus/builder
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) -Itests -o $(BUILD)/tests/make_seeds tests/fuzz/make_seeds.c \
+	  tests/support/every_layer.c $(STATIC) $(LIBS)
+	$(BUILD)/tests/make_seeds tests/fuzz/corpus
 
 # ---------------------------------------------------------------- benchmarks
 
@@ -217,6 +291,9 @@ help:
 	@echo "                model at batch 1/8, 1/2 threads beside ONNX Runtime"
 	@echo "make install    install (PREFIX=$(PREFIX), DESTDIR for staging)"
 	@echo "make check SANITIZE=address,undefined   the tests under sanitizers"
+	@echo "make check SANITIZE=thread   the threaded suites under ThreadSanitizer"
+	@echo "make fuzz FUZZ_SECONDS=60   each libFuzzer target for that long (clang, ASan, UBSan)"
+	@echo "make fuzz-replay   every committed fuzz input once"
 	@echo "make parity     whole networks against PyTorch, state_dict and ONNX paths"
 	@echo "                (installs python3-torch and python3-onnx if root)"
 

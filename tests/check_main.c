@@ -12,6 +12,9 @@ int main(void) {
   srunner_add_suite(runner, cna_test_kernels_suite());
   srunner_add_suite(runner, cna_test_format_corrupt_suite());
   srunner_add_suite(runner, cna_test_image_suite());
+  srunner_add_suite(runner, cna_test_concurrency_suite());
+  srunner_add_suite(runner, cna_test_numerics_suite());
+  srunner_add_suite(runner, cna_test_limits_suite());
   srunner_run_all(runner, CK_NORMAL);
   int failed = srunner_ntests_failed(runner);
   srunner_free(runner);

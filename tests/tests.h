@@ -14,6 +14,9 @@ Suite *cna_test_format_suite(void);
 Suite *cna_test_kernels_suite(void);
 Suite *cna_test_format_corrupt_suite(void);
 Suite *cna_test_image_suite(void);
+Suite *cna_test_concurrency_suite(void);
+Suite *cna_test_numerics_suite(void);
+Suite *cna_test_limits_suite(void);
 
 /* Asserts that a call returns the expected status, printing the library's
  * message when it does not. */

@@ -61,6 +61,12 @@ typedef const char *(*cna__name_at)(const void *ctx, size_t index);
 void cna__suggest_names(const char *name, cna__name_at names, const void *ctx,
                         size_t count);
 
+/* Hash of a NUL-terminated name for the graph's name index: SipHash-1-3
+ * under a key drawn at random once per process, so that a hostile model
+ * file cannot choose names that collide (which would make loading it
+ * quadratic). Only table layout depends on it, never a result. */
+uint64_t cna__hash_name(const char *name);
+
 /* Memory aligned for vector loads (64 bytes: a cache line and an AVX-512
  * register), freed with cna__aligned_free. NULL on failure or bytes == 0. */
 void *cna__aligned_alloc(size_t bytes);

@@ -1,6 +1,13 @@
-/* Strings, name suggestions, aligned memory and the deterministic RNG. */
+/* Strings, name suggestions, the name hash, aligned memory and the
+ * deterministic RNG. */
+#define _DEFAULT_SOURCE /* getrandom */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#if defined(__linux__)
+#include <sys/random.h>
+#endif
 
 #include "common/common.h"
 
@@ -65,6 +72,66 @@ void cna__suggest_names(const char *name, cna__name_at names, const void *ctx,
   for (size_t k = 0; k < found; k++)
     cna__error_append("%s'%s'", k ? ", " : "", names(ctx, best[k]));
   cna__error_append("?)");
+}
+
+/* ------------------------------------------------------------ name hash */
+
+static uint64_t hash_key[2];
+static pthread_once_t hash_key_once = PTHREAD_ONCE_INIT;
+
+static void hash_key_init(void) {
+#if defined(__linux__)
+  if (getrandom(hash_key, sizeof hash_key, GRND_NONBLOCK) == (ssize_t)sizeof hash_key) return;
+#endif
+  /* No entropy source: a clock and addresses (ASLR) still keep the key
+   * from being known in advance. */
+  struct timespec t;
+  timespec_get(&t, TIME_UTC);
+  uint64_t seed = (uint64_t)t.tv_sec * 1000000007u ^ (uint64_t)t.tv_nsec ^
+                  (uint64_t)(uintptr_t)&t ^ (uint64_t)(uintptr_t)hash_key;
+  cna__rng rng;
+  cna__rng_init(&rng, seed, "name hash");
+  hash_key[0] = cna__rng_next(&rng);
+  hash_key[1] = cna__rng_next(&rng);
+}
+
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND(v0, v1, v2, v3)                                      \
+  (v0 += v1, v1 = ROTL(v1, 13), v1 ^= v0, v0 = ROTL(v0, 32),          \
+   v2 += v3, v3 = ROTL(v3, 16), v3 ^= v2,                             \
+   v0 += v3, v3 = ROTL(v3, 21), v3 ^= v0,                             \
+   v2 += v1, v1 = ROTL(v1, 17), v1 ^= v2, v2 = ROTL(v2, 32))
+
+uint64_t cna__hash_name(const char *name) {
+  pthread_once(&hash_key_once, hash_key_init);
+  uint64_t v0 = 0x736f6d6570736575ull ^ hash_key[0], v1 = 0x646f72616e646f6dull ^ hash_key[1];
+  uint64_t v2 = 0x6c7967656e657261ull ^ hash_key[0], v3 = 0x7465646279746573ull ^ hash_key[1];
+  const unsigned char *p = (const unsigned char *)name;
+  size_t length = 0;
+  for (;;) {
+    /* Eight bytes at a time; the last word holds the length's low byte on
+     * top (SipHash's padding). */
+    uint64_t m = 0;
+    int k = 0;
+    while (k < 8 && p[k] != '\0') m |= (uint64_t)p[k] << (8 * k), k++;
+    length += (size_t)k;
+    if (k < 8) {
+      m |= (uint64_t)(length & 0xff) << 56;
+      v3 ^= m;
+      SIPROUND(v0, v1, v2, v3);
+      v0 ^= m;
+      break;
+    }
+    v3 ^= m;
+    SIPROUND(v0, v1, v2, v3);
+    v0 ^= m;
+    p += 8;
+  }
+  v2 ^= 0xff;
+  SIPROUND(v0, v1, v2, v3);
+  SIPROUND(v0, v1, v2, v3);
+  SIPROUND(v0, v1, v2, v3);
+  return v0 ^ v1 ^ v2 ^ v3;
 }
 
 void *cna__aligned_alloc(size_t bytes) {

@@ -20,7 +20,35 @@ void cna__graph_free(cna__graph *g) {
     free(g->layers[i].inputs);
   }
   free(g->layers);
+  free(g->slots);
   cna__graph_init(g);
+}
+
+/* ------------------------------------------------------------ name index */
+
+static void index_insert(size_t *slots, size_t num_slots, const char *name, size_t layer) {
+  size_t i = (size_t)cna__hash_name(name) & (num_slots - 1);
+  while (slots[i] != 0) i = (i + 1) & (num_slots - 1);
+  slots[i] = layer + 1;
+}
+
+/* Makes room in the index for layers layers, rebuilding it when needed.
+ * On failure (0) the old index is kept. */
+static int index_reserve(cna__graph *g, size_t layers) {
+  if (g->num_slots / 2 >= layers) return 1;
+  size_t num_slots = g->num_slots ? g->num_slots : 32;
+  while (num_slots / 2 < layers) {
+    if (num_slots > SIZE_MAX / 2 / sizeof *g->slots) return 0;
+    num_slots *= 2;
+  }
+  size_t *slots = calloc(num_slots, sizeof *slots);
+  if (slots == NULL) return 0;
+  for (size_t i = 0; i < g->num_layers; i++)
+    index_insert(slots, num_slots, g->layers[i].name, i);
+  free(g->slots);
+  g->slots = slots;
+  g->num_slots = num_slots;
+  return 1;
 }
 
 cna_status cna__graph_copy(cna__graph *dst, const cna__graph *src) {
@@ -39,6 +67,7 @@ cna_status cna__graph_copy(cna__graph *dst, const cna__graph *src) {
     if (d->name == NULL || (s->num_inputs && d->inputs == NULL)) goto oom;
     if (s->num_inputs) memcpy(d->inputs, s->inputs, s->num_inputs * sizeof *d->inputs);
   }
+  if (!index_reserve(dst, dst->num_layers)) goto oom;
   dst->output = src->output;
   dst->output_set = src->output_set;
   return CNA_OK;
@@ -49,11 +78,11 @@ oom:
 }
 
 int cna__graph_find(const cna__graph *g, const char *name, size_t *index) {
-  /* Linear search: graphs have at most a few thousand layers and lookups
-   * happen while building, not while running. */
-  for (size_t i = 0; i < g->num_layers; i++)
-    if (strcmp(g->layers[i].name, name) == 0) {
-      *index = i;
+  if (g->num_slots == 0) return 0;
+  size_t i = (size_t)cna__hash_name(name) & (g->num_slots - 1);
+  for (; g->slots[i] != 0; i = (i + 1) & (g->num_slots - 1))
+    if (strcmp(g->layers[g->slots[i] - 1].name, name) == 0) {
+      *index = g->slots[i] - 1;
       return 1;
     }
   return 0;
@@ -193,6 +222,7 @@ cna_status cna__graph_add(cna__graph *g, const char *name, cna_layer_type type,
   free(in_shapes);
   if (status != CNA_OK) return status;
 
+  if (!index_reserve(g, g->num_layers + 1)) goto oom;
   if (g->num_layers == g->capacity) {
     size_t capacity = g->capacity ? g->capacity * 2 : 16;
     cna__layer *grown = realloc(g->layers, capacity * sizeof *grown);
@@ -209,6 +239,7 @@ cna_status cna__graph_add(cna__graph *g, const char *name, cna_layer_type type,
   }
   if (num_inputs) memcpy(layer.inputs, inputs, num_inputs * sizeof *inputs);
   g->layers[g->num_layers++] = layer;
+  index_insert(g->slots, g->num_slots, layer.name, g->num_layers - 1);
   return CNA_OK;
 oom:
   return cna__error(CNA_ERROR_OUT_OF_MEMORY, "%s '%s': out of memory", ops->type_name,

@@ -62,6 +62,11 @@ typedef struct cna__graph {
   size_t capacity;
   size_t output;      /* index of the output layer */
   int output_set;     /* 0: the output is the last layer */
+  /* Name index: open addressing over cna__hash_name, each slot a layer
+   * index + 1 (0: empty), at most half full. Lookups stay O(1) however
+   * many layers a (hostile) model file declares. */
+  size_t *slots;
+  size_t num_slots;   /* 0 or a power of two */
 } cna__graph;
 
 void cna__graph_init(cna__graph *g);

@@ -343,6 +343,26 @@ static int by_offset(const void *a, const void *b) {
   return (x->offset > y->offset) - (x->offset < y->offset);
 }
 
+/* The tensor a record names, "<layer>.<kind>" (kinds have no '.'), found
+ * through the graph's name index so that a file with many tensors loads in
+ * linear time; num_tensors if none. */
+static size_t find_tensor(const cna_net *net, const unsigned char *name, size_t length) {
+  size_t dot = length;
+  while (dot > 0 && name[dot - 1] != '.') dot--;
+  if (dot == 0 || dot - 1 > CNA__MAX_LAYER_NAME) return net->num_tensors;
+  char layer_name[CNA__MAX_LAYER_NAME + 1];
+  memcpy(layer_name, name, dot - 1);
+  layer_name[dot - 1] = '\0';
+  size_t layer;
+  if (!cna__graph_find(&net->graph, layer_name, &layer)) return net->num_tensors;
+  for (size_t k = 0; k < net->num_layer_tensors[layer]; k++) {
+    const size_t t = net->first_tensor[layer] + k;
+    if (strlen(net->tensors[t].name) == length && memcmp(net->tensors[t].name, name, length) == 0)
+      return t;
+  }
+  return net->num_tensors;
+}
+
 static cna_status read_tensors(cna__reader *r, cna_net *net, span *spans) {
   const uint32_t count = cna__read_u32(r, "the tensor count");
   if (r->status != CNA_OK) return r->status;
@@ -360,10 +380,7 @@ static cna_status read_tensors(cna__reader *r, cna_net *net, span *spans) {
     const uint8_t ndim = cna__read_u8(r, "a dimension count");
     const uint16_t reserved = cna__read_u16(r, "a tensor's reserved field");
     if (r->status != CNA_OK) break;
-    size_t t = 0;
-    while (t < net->num_tensors && !(strlen(net->tensors[t].name) == name_len &&
-                                     memcmp(net->tensors[t].name, name, name_len) == 0))
-      t++;
+    const size_t t = find_tensor(net, name, name_len);
     if (t == net->num_tensors) {
       cna__reader_fail(r, CNA_ERROR_CORRUPT, "tensor %u '%.*s' belongs to no layer of the graph",
                        i, (int)(name_len > 200 ? 200 : name_len), (const char *)name);
