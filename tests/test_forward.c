@@ -182,6 +182,43 @@ START_TEST(eight_threads_one_net) {
 }
 END_TEST
 
+/* Callers sharing a net whose own pool has workers: one call at a time
+ * gets the pool, the others run alone on their threads; every output is
+ * the bits of a single-threaded net. */
+START_TEST(callers_share_a_threaded_net) {
+  cna_net *single = create_seeded("resnet20", 5);
+  const size_t in = input_size(single), out = output_size(single), images = 4;
+  float *x = make_input(images * in, 9);
+  float *expected = malloc(images * out * sizeof *expected);
+  for (size_t i = 0; i < images; i++) {
+    float *y = run(single, x + i * in, 1);
+    memcpy(expected + i * out, y, out * sizeof *y);
+    free(y);
+  }
+  cna_net_destroy(single);
+  cna_options *opts;
+  cna_net *net;
+  ck_assert_ok(cna_options_create(&opts));
+  ck_assert_ok(cna_options_set_seed(opts, 5));
+  ck_assert_ok(cna_options_set_num_threads(opts, 2));
+  ck_assert_ok(cna_net_create_arch("resnet20", opts, &net));
+  cna_options_destroy(opts);
+  pthread_t threads[4];
+  worker workers[4];
+  for (int t = 0; t < 4; t++) {
+    workers[t] = (worker){net, x, expected, in, out, images, 3, 0, CNA_OK};
+    ck_assert_int_eq(pthread_create(&threads[t], NULL, work, &workers[t]), 0);
+  }
+  for (int t = 0; t < 4; t++) {
+    pthread_join(threads[t], NULL);
+    ck_assert_ok(workers[t].status);
+    ck_assert_int_eq(workers[t].mismatches, 0);
+  }
+  free(x), free(expected);
+  cna_net_destroy(net);
+}
+END_TEST
+
 START_TEST(small_zoo_nets_run) {
   static const char *const archs[] = {"lenet5",          "resnet20", "nin",
                                       "preact_resnet18", "squeezenet1_1", "inception_bottleneck"};
@@ -230,6 +267,7 @@ Suite *cna_test_forward_suite(void) {
   tcase_add_test(tc, initialization_is_the_same_everywhere);
   tcase_add_test(tc, batch_is_independent);
   tcase_add_test(tc, eight_threads_one_net);
+  tcase_add_test(tc, callers_share_a_threaded_net);
   tcase_add_test(tc, small_zoo_nets_run);
   tcase_add_test(tc, side_branches_are_not_needed);
   suite_add_tcase(s, tc);
