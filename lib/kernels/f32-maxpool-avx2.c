@@ -25,65 +25,72 @@ static void clip(size_t o, size_t stride, size_t pad, size_t kernel, size_t in, 
   *end = e > b ? (size_t)e : (size_t)b;
 }
 
+/* The max of output o's window along a row, clipped to the row. */
+static float clipped_max(const cna_pool2d_params *p, const float *row, size_t o) {
+  size_t w0, w1;
+  clip(o, p->stride_w, p->pad_left, p->kernel_w, p->in_width, &w0, &w1);
+  float m = -INFINITY;
+  for (size_t w = w0; w < w1; w++) m = nan_max1(row[w], m);
+  return m;
+}
+
+/* Lanes [0, n) of 8 set, for masked loads and stores of a row's tail. */
+static inline __m256i tail_mask(size_t n) {
+  const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), lanes);
+}
+
 void cna_f32_max_pool2d__avx2(const cna_pool2d_params *p, const float *restrict input,
-                              float *restrict output, float *restrict row) {
-  const size_t iw = p->in_width, ow = p->out_width;
+                              float *restrict output, float *restrict scratch) {
+  const size_t iw = p->in_width, ow = p->out_width, kw = p->kernel_w;
+  float *restrict row = scratch, *restrict wide = scratch + iw;
   /* Outputs whose window lies inside the row: [first, last). */
   size_t first = (p->pad_left + p->stride_w - 1) / p->stride_w, last = 0;
-  if (iw + p->pad_left >= p->kernel_w) last = (iw + p->pad_left - p->kernel_w) / p->stride_w + 1;
+  if (iw + p->pad_left >= kw) last = (iw + p->pad_left - kw) / p->stride_w + 1;
   if (last > ow) last = ow;
   if (first > last) first = last;
+  /* Window starts inside the row: 0 .. iw - kw. */
+  const size_t starts = iw >= kw ? iw - kw + 1 : 0;
+  const __m256i row_tail = tail_mask(iw % 8), start_tail = tail_mask(starts % 8);
   for (size_t c = 0; c < p->channels; c++) {
     const float *plane = input + c * p->in_height * iw;
     for (size_t oh = 0; oh < p->out_height; oh++, output += ow) {
       size_t h0, h1;
       clip(oh, p->stride_h, p->pad_top, p->kernel_h, p->in_height, &h0, &h1);
-      /* Rows h0..h1 reduced into row. */
-      size_t x = 0;
+      /* Rows h0..h1 reduced into row, 8 columns at a time, the tail masked. */
       if (h1 == h0) {
-        for (; x < iw; x++) row[x] = -INFINITY;
+        for (size_t x = 0; x < iw; x++) row[x] = -INFINITY;
       } else {
+        size_t x = 0;
         for (; x + 8 <= iw; x += 8) {
           __m256 m = _mm256_loadu_ps(plane + h0 * iw + x);
           for (size_t h = h0 + 1; h < h1; h++) m = nan_max(_mm256_loadu_ps(plane + h * iw + x), m);
           _mm256_storeu_ps(row + x, m);
         }
-        for (; x < iw; x++) {
-          float m = plane[h0 * iw + x];
-          for (size_t h = h0 + 1; h < h1; h++) m = nan_max1(plane[h * iw + x], m);
-          row[x] = m;
+        if (x < iw) {
+          __m256 m = _mm256_maskload_ps(plane + h0 * iw + x, row_tail);
+          for (size_t h = h0 + 1; h < h1; h++)
+            m = nan_max(_mm256_maskload_ps(plane + h * iw + x, row_tail), m);
+          _mm256_maskstore_ps(row + x, row_tail, m);
         }
       }
-      /* Along the row. */
-      size_t o = 0;
-      for (; o < first; o++) {
-        size_t w0, w1;
-        clip(o, p->stride_w, p->pad_left, p->kernel_w, iw, &w0, &w1);
-        float m = -INFINITY;
-        for (size_t w = w0; w < w1; w++) m = nan_max1(row[w], m);
-        output[o] = m;
+      /* The max of every window starting inside the row (stride 1), then
+       * the outputs pick theirs: wide[x] = max(row[x .. x + kw)). */
+      size_t x = 0;
+      for (; x + 8 <= starts; x += 8) {
+        __m256 m = _mm256_loadu_ps(row + x);
+        for (size_t k = 1; k < kw; k++) m = nan_max(_mm256_loadu_ps(row + x + k), m);
+        _mm256_storeu_ps(wide + x, m);
       }
-      if (p->stride_w == 1) {
-        for (; o + 8 <= last; o += 8) {
-          const float *src = row + o - p->pad_left;
-          __m256 m = _mm256_loadu_ps(src);
-          for (size_t k = 1; k < p->kernel_w; k++) m = nan_max(_mm256_loadu_ps(src + k), m);
-          _mm256_storeu_ps(output + o, m);
-        }
+      if (x < starts) {
+        __m256 m = _mm256_maskload_ps(row + x, start_tail);
+        for (size_t k = 1; k < kw; k++) m = nan_max(_mm256_maskload_ps(row + x + k, start_tail), m);
+        _mm256_maskstore_ps(wide + x, start_tail, m);
       }
-      for (; o < last; o++) {
-        const float *src = row + o * p->stride_w - p->pad_left;
-        float m = src[0];
-        for (size_t k = 1; k < p->kernel_w; k++) m = nan_max1(src[k], m);
-        output[o] = m;
-      }
-      for (; o < ow; o++) {
-        size_t w0, w1;
-        clip(o, p->stride_w, p->pad_left, p->kernel_w, iw, &w0, &w1);
-        float m = -INFINITY;
-        for (size_t w = w0; w < w1; w++) m = nan_max1(row[w], m);
-        output[o] = m;
-      }
+      for (size_t o = first; o < last; o++) output[o] = wide[o * p->stride_w - p->pad_left];
+      /* Windows cut by the padding, at both ends. */
+      for (size_t o = 0; o < first; o++) output[o] = clipped_max(p, row, o);
+      for (size_t o = last; o < ow; o++) output[o] = clipped_max(p, row, o);
     }
   }
 }

@@ -42,10 +42,10 @@ void cna_f32_max_pool2d__scalar(const cna_pool2d_params *p,
                                 const float *restrict input,
                                 float *restrict output);
 
-/* The same, AVX2: row is scratch of in_width floats. Equal to the
+/* The same, AVX2: scratch holds 2 x in_width floats. Equal to the
  * reference bit for bit. */
 void cna_f32_max_pool2d__avx2(const cna_pool2d_params *p, const float *restrict input,
-                              float *restrict output, float *restrict row);
+                              float *restrict output, float *restrict scratch);
 
 /* Mean over each window with PyTorch's divisor: the window clipped to the
  * padded input when count_include_pad, else to the input. */

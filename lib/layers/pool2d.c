@@ -85,9 +85,9 @@ static void max_pool_task(void *ctx, size_t task, size_t thread) {
   cna_pool2d_params p = j->p;
   p.channels = c0 + j->block < j->p.channels ? j->block : j->p.channels - c0;
   const size_t first = image * j->p.channels + c0;
-  float row[MAX_ROW];
+  float scratch[2 * MAX_ROW];
   j->kernel(&p, j->args->inputs[0] + first * j->in_plane, j->args->output + first * j->out_plane,
-            row);
+            scratch);
 }
 
 static cna_status max_pool2d_forward(const cna__layer *layer,
