@@ -229,6 +229,40 @@ fuzz-seeds: $(STATIC)
 	  tests/support/every_layer.c $(STATIC) $(LIBS)
 	$(BUILD)/tests/make_seeds tests/fuzz/corpus
 
+# ---------------------------------------------------------------- valgrind
+
+# The examples and the fault programs under valgrind memcheck (Debian's
+# valgrind, installed if root): no invalid access, no uninitialized value,
+# no leak. Minutes, so not part of make check or CI.
+.PHONY: valgrind deps-valgrind
+
+deps-valgrind: deps
+	@$(call need_packages,$(if $(shell command -v valgrind 2>/dev/null),,valgrind))
+
+valgrind: deps-valgrind
+	@$(MAKE) --no-print-directory all $(FAULT_TESTS)
+	@sh tests/valgrind_test.sh $(BUILD)
+
+# ---------------------------------------------------------------- ABI
+
+# The exported symbols and libabigail's view of the ABI against the
+# committed baseline of this major version (tests/abi): a removal or change
+# fails, an addition is reported. When the ABI grows on purpose (a minor
+# version adds functions), `make abi-baseline` rewrites the baseline; review
+# and commit it. A new major version gets a new baseline file.
+.PHONY: abi-check abi-baseline deps-abi
+
+deps-abi: deps-build
+	@$(call need_packages,$(if $(shell command -v abidiff 2>/dev/null),,abigail-tools))
+
+abi-check: deps-abi
+	@$(MAKE) --no-print-directory lib
+	@sh tests/abi/abi_check.sh check $(SHARED) $(VERSION_MAJOR)
+
+abi-baseline: deps-abi
+	@$(MAKE) --no-print-directory lib
+	@sh tests/abi/abi_check.sh baseline $(SHARED) $(VERSION_MAJOR)
+
 # ---------------------------------------------------------------- benchmarks
 
 BENCHES := $(patsubst tests/bench/%.c,$(BUILD)/tests/%,$(wildcard tests/bench/*.c))
@@ -294,6 +328,8 @@ help:
 	@echo "make check SANITIZE=thread   the threaded suites under ThreadSanitizer"
 	@echo "make fuzz FUZZ_SECONDS=60   each libFuzzer target for that long (clang, ASan, UBSan)"
 	@echo "make fuzz-replay   every committed fuzz input once"
+	@echo "make abi-check   exported symbols and ABI against tests/abi (abigail-tools)"
+	@echo "make valgrind   the examples under valgrind memcheck"
 	@echo "make parity     whole networks against PyTorch, state_dict and ONNX paths"
 	@echo "                (installs python3-torch and python3-onnx if root)"
 

@@ -14,6 +14,7 @@
  * positive weights and an input of ones, raising the poisoned input to 2
  * changes exactly the outputs that depend on it. */
 #define _POSIX_C_SOURCE 200809L /* fork, setenv */
+#include <fenv.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,6 +25,15 @@
 
 #include "support/every_layer.h"
 #include "tests.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+/* MXCSR's control bits: rounding, flush-to-zero, denormals-are-zero and the
+ * exception masks (bits 0-5 are sticky flags, which arithmetic may set). */
+static unsigned fp_controls(void) { return _mm_getcsr() & ~0x3Fu; }
+#else
+static unsigned fp_controls(void) { return 0; }
+#endif
 
 /* What a dependent output must be when the poisoned input is +-Inf. */
 typedef enum expect {
@@ -365,12 +375,35 @@ START_TEST(every_layer_type_is_covered) {
 }
 END_TEST
 
+START_TEST(forward_leaves_the_floating_point_environment) {
+  /* The caller's rounding mode and flush-to-zero / denormals-are-zero bits
+   * are the caller's: a forward pass, on denormal inputs too, changes none. */
+  cna_net *net;
+  ck_assert_ok(cna_test_every_layer_net(2, &net));
+  enum { N = CNA_TEST_EVERY_C * CNA_TEST_EVERY_H * CNA_TEST_EVERY_W };
+  float x[N], y[10];
+  for (size_t i = 0; i < N; i++) x[i] = (i % 3 ? 1e-40f : -3e-39f) * (float)(i % 7 + 1);
+  const int rounding = fegetround();
+  const unsigned controls = fp_controls();
+  ck_assert_ok(cna_net_forward(net, x, 1, y));
+  ck_assert_int_eq(fegetround(), rounding);
+  ck_assert_uint_eq(fp_controls(), controls);
+  /* And under a caller's own mode, the library keeps it too. */
+  ck_assert_int_eq(fesetround(FE_TOWARDZERO), 0);
+  ck_assert_ok(cna_net_forward(net, x, 1, y));
+  ck_assert_int_eq(fegetround(), FE_TOWARDZERO);
+  fesetround(rounding);
+  cna_net_destroy(net);
+}
+END_TEST
+
 Suite *cna_test_numerics_suite(void) {
   Suite *s = suite_create("numerics");
   TCase *tc = tcase_create("non-finite");
   tcase_set_timeout(tc, 600);
   tcase_add_test(tc, every_layer_type_is_covered);
   tcase_add_test(tc, non_finite_inputs_follow_the_policy);
+  tcase_add_test(tc, forward_leaves_the_floating_point_environment);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -19,6 +19,8 @@ flat sequence of numbers, and results come back as array.array('f').
 import array
 import collections
 import ctypes
+import math
+import numbers
 import os
 
 from . import _lib
@@ -67,6 +69,19 @@ def _bytes(text):
     return None if text is None else text.encode("utf-8")
 
 
+_INT_MIN, _INT_MAX = -(1 << 31), (1 << 31) - 1
+
+
+def _c_int(value, what):
+    """value as a C int argument; outside int's range it is refused, where
+    ctypes would silently keep the low 32 bits (a padding of 2**32 + 1
+    would become 1)."""
+    number = int(value)
+    if not _INT_MIN <= number <= _INT_MAX:
+        raise Error(1, f"{what}: {number} does not fit in a C int")
+    return number
+
+
 def version():
     """The linked library's version string, e.g. '0.1.0'."""
     return _L.cna_version_string().decode()
@@ -99,16 +114,21 @@ class _Options:
         _check(_L.cna_options_create(ctypes.byref(self.handle)))
         try:
             if num_classes is not None:
-                _check(_L.cna_options_set_num_classes(self.handle, int(num_classes)))
+                _check(_L.cna_options_set_num_classes(self.handle,
+                                                      _c_int(num_classes, "num_classes")))
             if input_size is not None:
                 if isinstance(input_size, int):
                     input_size = (input_size, input_size)
                 height, width = input_size
-                _check(_L.cna_options_set_input_size(self.handle, int(height), int(width)))
+                _check(_L.cna_options_set_input_size(self.handle, _c_int(height, "input_size"),
+                                                     _c_int(width, "input_size")))
             if seed is not None:
+                if not 0 <= int(seed) < 1 << 64:
+                    raise Error(1, f"seed: {int(seed)} is not a 64-bit unsigned integer")
                 _check(_L.cna_options_set_seed(self.handle, int(seed)))
             if num_threads is not None:
-                _check(_L.cna_options_set_num_threads(self.handle, int(num_threads)))
+                _check(_L.cna_options_set_num_threads(self.handle,
+                                                      _c_int(num_threads, "num_threads")))
             if aux_logits is not None:
                 _check(_L.cna_options_set_aux_logits(self.handle, int(bool(aux_logits))))
             if verify_weights is not None:
@@ -352,7 +372,10 @@ class Net:
         torch tensors are reshaped as needed only if the shapes agree)."""
         index = self._tensor_index(name)
         tensor_name, shape = self._tensor_info(index)
-        buffer, count, found_shape = _as_float_buffer(values)
+        try:
+            buffer, count, found_shape = _as_float_buffer(values)
+        except Error as e:
+            raise Error(e.code, f"tensor '{tensor_name}': {e.message}") from None
         if found_shape is not None and tuple(found_shape) != tuple(shape):
             raise Error(1, f"tensor '{tensor_name}' has shape {tuple(shape)}, "
                            f"found {tuple(found_shape)}")
@@ -369,9 +392,10 @@ class Net:
         Error naming it (missing and unexpected ones only when strict).
         torchvision's num_batches_tracked buffers are ignored."""
         shapes = self.tensor_shapes()
-        given = {k: v for k, v in state_dict.items() if not k.endswith("num_batches_tracked")}
+        given = {k: v for k, v in state_dict.items()
+                 if not (isinstance(k, str) and k.endswith("num_batches_tracked"))}
         missing = [k for k in shapes if k not in given]
-        unexpected = [k for k in given if k not in shapes]
+        unexpected = [str(k) for k in given if k not in shapes]
         problems = []
         if strict and missing:
             problems.append("missing: " + ", ".join(missing[:10])
@@ -384,7 +408,11 @@ class Net:
         for name, value in given.items():
             if name not in shapes:
                 continue
-            buffer, count, found_shape = _as_float_buffer(value)
+            try:
+                buffer, count, found_shape = _as_float_buffer(value)
+            except Error as e:
+                problems.append(f"{name}: {e.message}")
+                continue
             if found_shape is None or tuple(found_shape) != shapes[name]:
                 problems.append(f"{name}: expected shape {shapes[name]}, found "
                                 f"{tuple(found_shape) if found_shape is not None else count}")
@@ -408,7 +436,10 @@ class Net:
         if _np is not None and not isinstance(x, (array.array, memoryview, bytes, bytearray)):
             if hasattr(x, "detach"):  # a torch tensor
                 x = x.detach().cpu().numpy()
-            x = _np.ascontiguousarray(x, dtype=_np.float32)
+            try:
+                x = _np.ascontiguousarray(x, dtype=_np.float32)
+            except (TypeError, ValueError) as e:
+                raise Error(1, f"forward: cannot convert the input to float32: {e}") from None
             single = x.ndim == 3
             if single:
                 x = x[None]
@@ -489,12 +520,32 @@ class _Floats:
 
 def _as_float_buffer(values):
     """(buffer, element count, shape or None) for NumPy arrays, torch
-    tensors, float32 buffers and sequences of numbers."""
+    tensors, float32 buffers and sequences of numbers. What is not real
+    numbers (strings, objects, complex values), and finite values too large
+    for float32 (which a cast would silently make infinite), raise Error;
+    NaN and infinities already in the data pass as they are."""
     if hasattr(values, "detach"):  # torch tensor
         values = values.detach().cpu().numpy()
     if _np is not None and not isinstance(values, (array.array, memoryview, bytes,
                                                    bytearray)):
-        arr = _np.ascontiguousarray(values, dtype=_np.float32)
+        try:
+            source = _np.asarray(values)
+            if source.dtype.kind == "c":
+                raise Error(1, "complex values; expected real numbers")
+            if source.dtype.kind == "O":  # float() each: None is no number
+                source = _np.array([float(v) for v in source.reshape(-1)],
+                                   _np.float64).reshape(source.shape)
+            if source.dtype.kind not in "biuf":
+                raise TypeError(f"values of type {source.dtype} are not real numbers")
+            with _np.errstate(over="ignore", invalid="ignore"):
+                arr = _np.ascontiguousarray(source, dtype=_np.float32)
+                if source.dtype.kind == "f" and source.dtype != _np.float32:
+                    overflow = (_np.isinf(arr) & _np.isfinite(source)).reshape(-1)
+                    if overflow.any():
+                        raise Error(1, f"value {float(source.reshape(-1)[overflow][0])!r} "
+                                       "does not fit in float32")
+        except (TypeError, ValueError, OverflowError) as e:
+            raise Error(1, f"cannot convert to float32: {e}") from None
         return _Floats(arr, arr.ctypes.data), arr.size, arr.shape
     if isinstance(values, array.array) and values.typecode == "f":
         address, count = values.buffer_info()
@@ -506,7 +557,14 @@ def _as_float_buffer(values):
         copy = array.array("f", view.cast("B").tobytes())
         address, count = copy.buffer_info()
         return _Floats(copy, address), count, None
-    copy = array.array("f", [float(v) for v in _flatten(values)])
+    try:
+        numbers_ = [float(v) for v in _flatten(values)]
+    except (TypeError, ValueError, OverflowError) as e:
+        raise Error(1, f"cannot convert to float32: {e}") from None
+    copy = array.array("f", numbers_)
+    for wide, narrow in zip(numbers_, copy):
+        if math.isinf(narrow) and math.isfinite(wide):
+            raise Error(1, f"value {wide!r} does not fit in float32")
     address, count = copy.buffer_info()
     return _Floats(copy, address), count, None
 
@@ -534,6 +592,8 @@ class Builder:
             self._handle = None
 
     def _add(self, function, name, *args):
+        what = getattr(function, "__name__", "builder")
+        args = [_c_int(a, what) if isinstance(a, numbers.Integral) else a for a in args]
         _check(function(self._handle, _bytes(name), *args))
         count, layer = ctypes.c_size_t(), ctypes.c_char_p()
         _check(_L.cna_builder_layer_count(self._handle, ctypes.byref(count)))

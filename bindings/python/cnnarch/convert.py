@@ -78,7 +78,12 @@ class _Onnx:
         self.graph = model.graph
         self.opset = max((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")),
                          default=0)
-        self.constants = {t.name: numpy_helper.to_array(t) for t in self.graph.initializer}
+        self.constants = {}
+        for t in self.graph.initializer:
+            try:
+                self.constants[t.name] = numpy_helper.to_array(t)
+            except Exception as e:  # noqa: BLE001 - onnx raises many kinds
+                raise Error(9, f"ONNX initializer '{t.name}' cannot be read: {e}") from None
         self.builder = Builder()
         self.layer = {}      # ONNX tensor name -> builder layer name
         self.weights = []    # (layer, kind, array), set after build
@@ -90,8 +95,8 @@ class _Onnx:
         self.fused = set()   # nodes already handled by a fusion
 
     def fail(self, node, message, status=10):
-        raise Error(status, f"ONNX node '{node.name or node.output[0]}' ({node.op_type}): "
-                            f"{message}")
+        name = node.name or (node.output[0] if len(node.output) else "(unnamed)")
+        raise Error(status, f"ONNX node '{name}' ({node.op_type}): {message}")
 
     def attrs(self, node):
         return {a.name: self.onnx.helper.get_attribute_value(a) for a in node.attribute}
@@ -132,6 +137,9 @@ class _Onnx:
             self.fail(node, f"auto_pad {auto_pad} is not supported; export with explicit pads")
         if len(kernel) != 2:
             self.fail(node, f"a {len(kernel)}-D kernel; only 2-D is supported")
+        if len(strides) != 2 or len(pads) != 4 or len(dilations) != 2:
+            self.fail(node, f"strides {strides}, pads {pads}, dilations {dilations}: expected "
+                            "2, 4 and 2 values for a 2-D window", status=9)
         if pads[0] != pads[2] or pads[1] != pads[3]:
             self.fail(node, f"asymmetric pads {pads}; only symmetric padding is supported")
         return kernel, strides, pads[:2], dilations
@@ -154,7 +162,14 @@ class _Onnx:
             handler = getattr(self, "op_" + node.op_type, None)
             if handler is None:
                 self.fail(node, f"operator {node.op_type} is not supported")
-            handler(node, self.attrs(node))
+            if len(node.output) == 0 or (node.op_type != "Constant" and len(node.input) == 0):
+                self.fail(node, "a node without inputs or outputs", status=9)
+            try:
+                handler(node, self.attrs(node))
+            except (ValueError, TypeError, IndexError, KeyError, OverflowError) as e:
+                # A malformed node (missing attribute, operand of the wrong
+                # rank, ...): refused cleanly, naming it.
+                self.fail(node, f"malformed: {type(e).__name__}: {e}", status=9)
         outputs = [o.name for o in self.graph.output]
         if len(outputs) != 1:
             raise Error(10, f"ONNX graph has {len(outputs)} outputs; expected one")
@@ -184,9 +199,10 @@ class _Onnx:
     def _fully_connected(self, node, source, weight, bias):
         name = self.builder.fully_connected(int(weight.shape[0]), bias is not None,
                                             input=source, name=self.unique(node))
-        self.weights.append((name, "weight", np.ascontiguousarray(weight, np.float32)))
+        # Converted to float32 by set_tensor, which refuses what overflows.
+        self.weights.append((name, "weight", np.ascontiguousarray(weight)))
         if bias is not None:
-            self.weights.append((name, "bias", np.asarray(bias, np.float32).reshape(-1)))
+            self.weights.append((name, "bias", np.asarray(bias).reshape(-1)))
         return name
 
     def op_Gemm(self, node, a):
@@ -194,10 +210,12 @@ class _Onnx:
             self.fail(node, "transA=1 is not supported")
         w = self.constant(node, 1)
         w = w if a.get("transB", 0) else w.T  # ours is (out, in)
-        w = w * a.get("alpha", 1.0)
+        # In double, so that a product too large for float32 is refused when
+        # the weights are set, not silently infinite.
+        w = np.asarray(w, np.float64) * a.get("alpha", 1.0)
         c = self.constant(node, 2, required=False)
         if c is not None:
-            c = np.broadcast_to(np.asarray(c, np.float32).reshape(-1), (w.shape[0],))
+            c = np.broadcast_to(np.asarray(c, np.float64).reshape(-1), (w.shape[0],))
             c = c * a.get("beta", 1.0)
         self.layer[node.output[0]] = self._fully_connected(
             node, self.source(node, node.input[0]), w, c)
@@ -271,6 +289,8 @@ class _Onnx:
         self._unary(node, self.builder.tanh)
 
     def op_LRN(self, node, a):
+        if "size" not in a:
+            self.fail(node, "the size attribute is missing", status=9)
         size = int(a["size"])
         if size % 2 == 0:
             self.fail(node, f"size {size}: ONNX centres even windows differently from "
@@ -377,10 +397,15 @@ def from_onnx(model):
         import onnx
     except ImportError:
         raise Error(10, "from_onnx needs the onnx package (Debian: python3-onnx)")
-    if isinstance(model, (bytes, bytearray)):
-        model = onnx.load_from_string(bytes(model))
-    elif not isinstance(model, onnx.ModelProto):
-        model = onnx.load(str(model))
+    try:
+        if isinstance(model, (bytes, bytearray)):
+            model = onnx.load_from_string(bytes(model))
+        elif not isinstance(model, onnx.ModelProto):
+            model = onnx.load(str(model))
+    except OSError as e:
+        raise Error(8, f"cannot read the ONNX model: {e}") from None
+    except Exception as e:  # noqa: BLE001 - protobuf's DecodeError and kin
+        raise Error(9, f"not an ONNX model: {type(e).__name__}: {e}") from None
     return _Onnx(model).run()
 
 
