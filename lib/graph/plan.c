@@ -234,7 +234,6 @@ static cna_status plan_memory(cna_net *net, cna__plan *plan) {
     if (st->residual != CNA__NOWHERE) last[st->residual] = s;
   }
   plan->where[0] = CNA__AT_INPUT;
-  if (output == 0) plan->where[0] = CNA__AT_INPUT;
   size_t num_bufs = 0;
   for (size_t s = 0; s < plan->num_steps; s++) {
     const cna__step *st = &plan->steps[s];
