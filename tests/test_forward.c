@@ -156,27 +156,43 @@ done:
   return NULL;
 }
 
-START_TEST(eight_threads_one_net) {
+/* Runs callers threads over images of input on net, each forward's output
+ * compared with expected. */
+static void run_callers(cna_net *net, const float *x, const float *expected, size_t in,
+                        size_t out, size_t images, int callers) {
+  pthread_t threads[8];
+  worker workers[8];
+  ck_assert_int_le(callers, 8);
+  for (int t = 0; t < callers; t++) {
+    workers[t] = (worker){net, x, expected, in, out, images, 3, 0, CNA_OK};
+    ck_assert_int_eq(pthread_create(&threads[t], NULL, work, &workers[t]), 0);
+  }
+  for (int t = 0; t < callers; t++) {
+    pthread_join(threads[t], NULL);
+    ck_assert_ok(workers[t].status);
+    ck_assert_int_eq(workers[t].mismatches, 0);
+  }
+}
+
+/* The outputs of a single-threaded resnet20 (seed 5) for images of x. */
+static float *single_thread_outputs(const float *x, size_t in, size_t out, size_t images) {
   cna_net *net = create_seeded("resnet20", 5);
-  const size_t in = input_size(net), out = output_size(net), images = 4;
-  float *x = make_input(images * in, 9);
   float *expected = malloc(images * out * sizeof *expected);
   for (size_t i = 0; i < images; i++) {
     float *y = run(net, x + i * in, 1);
     memcpy(expected + i * out, y, out * sizeof *y);
     free(y);
   }
-  pthread_t threads[8];
-  worker workers[8];
-  for (int t = 0; t < 8; t++) {
-    workers[t] = (worker){net, x, expected, in, out, images, 3, 0, CNA_OK};
-    ck_assert_int_eq(pthread_create(&threads[t], NULL, work, &workers[t]), 0);
-  }
-  for (int t = 0; t < 8; t++) {
-    pthread_join(threads[t], NULL);
-    ck_assert_ok(workers[t].status);
-    ck_assert_int_eq(workers[t].mismatches, 0);
-  }
+  cna_net_destroy(net);
+  return expected;
+}
+
+START_TEST(eight_threads_one_net) {
+  cna_net *net = create_seeded("resnet20", 5);
+  const size_t in = input_size(net), out = output_size(net), images = 4;
+  float *x = make_input(images * in, 9);
+  float *expected = single_thread_outputs(x, in, out, images);
+  run_callers(net, x, expected, in, out, images, 8);
   free(x), free(expected);
   cna_net_destroy(net);
 }
@@ -186,16 +202,6 @@ END_TEST
  * gets the pool, the others run alone on their threads; every output is
  * the bits of a single-threaded net. */
 START_TEST(callers_share_a_threaded_net) {
-  cna_net *single = create_seeded("resnet20", 5);
-  const size_t in = input_size(single), out = output_size(single), images = 4;
-  float *x = make_input(images * in, 9);
-  float *expected = malloc(images * out * sizeof *expected);
-  for (size_t i = 0; i < images; i++) {
-    float *y = run(single, x + i * in, 1);
-    memcpy(expected + i * out, y, out * sizeof *y);
-    free(y);
-  }
-  cna_net_destroy(single);
   cna_options *opts;
   cna_net *net;
   ck_assert_ok(cna_options_create(&opts));
@@ -203,17 +209,10 @@ START_TEST(callers_share_a_threaded_net) {
   ck_assert_ok(cna_options_set_num_threads(opts, 2));
   ck_assert_ok(cna_net_create_arch("resnet20", opts, &net));
   cna_options_destroy(opts);
-  pthread_t threads[4];
-  worker workers[4];
-  for (int t = 0; t < 4; t++) {
-    workers[t] = (worker){net, x, expected, in, out, images, 3, 0, CNA_OK};
-    ck_assert_int_eq(pthread_create(&threads[t], NULL, work, &workers[t]), 0);
-  }
-  for (int t = 0; t < 4; t++) {
-    pthread_join(threads[t], NULL);
-    ck_assert_ok(workers[t].status);
-    ck_assert_int_eq(workers[t].mismatches, 0);
-  }
+  const size_t in = input_size(net), out = output_size(net), images = 4;
+  float *x = make_input(images * in, 9);
+  float *expected = single_thread_outputs(x, in, out, images);
+  run_callers(net, x, expected, in, out, images, 4);
   free(x), free(expected);
   cna_net_destroy(net);
 }
