@@ -57,12 +57,18 @@ all: lib examples
 lib: $(SHARED) $(STATIC)
 
 # Kernels tagged with an ISA get its flags, and only they: nothing else may
-# use instructions an older CPU lacks. They are built for x86-64 targets only.
+# use instructions an older CPU lacks. Each is built for its own targets
+# only: -avx2.c for x86, -neon.c for AArch64 (where NEON is baseline: no
+# flags).
 ISA_FLAGS = $(if $(findstring -avx2.c,$<),-mavx2 -mfma)
-ifeq ($(filter x86_64% i686% i386%,$(shell $(CC) -dumpmachine)),)
+TARGET_MACHINE := $(shell $(CC) -dumpmachine 2>/dev/null)
+ifeq ($(filter x86_64% i686% i386%,$(TARGET_MACHINE)),)
 LIB_SRCS := $(filter-out %-avx2.c,$(LIB_SRCS))
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 endif
+ifeq ($(filter aarch64%,$(TARGET_MACHINE)),)
+LIB_SRCS := $(filter-out %-neon.c,$(LIB_SRCS))
+endif
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)

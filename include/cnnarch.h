@@ -103,11 +103,12 @@ CNA_API const char *cna_status_string(cna_status status);
 CNA_API const char *cna_last_error_message(void);
 
 /* The kernel family chosen for this CPU, detected once per process:
- * "avx2" (x86-64 with AVX2 and FMA, and an OS that saves their registers)
- * or "scalar" (the portable reference, always present). The environment
- * variable CNNARCH_ISA=scalar forces the reference path, for tests and bug
- * reports; a value the CPU cannot run falls back to the best it can. Static
- * string. Any thread. */
+ * "avx2" (x86-64 with AVX2 and FMA, and an OS that saves their registers),
+ * "neon" (AArch64) or "scalar" (the portable reference, always present). The
+ * environment variable CNNARCH_ISA=scalar forces the reference path, for
+ * tests and bug reports; CNNARCH_ISA=avx2 or neon asks for that path, and a
+ * value the CPU cannot run falls back to the best it can. Static string. Any
+ * thread. */
 CNA_API const char *cna_isa(void);
 
 /* ---------------------------------------------------------------- options */

@@ -27,8 +27,6 @@ static int cpu_has_avx2_fma(void) {
   __cpuid_count(7, 0, a, b, c, d);
   return (b >> 5) & 1; /* AVX2 */
 }
-#else
-static int cpu_has_avx2_fma(void) { return 0; }
 #endif
 
 /* The data cache sizes (sysconf reads them from CPUID on glibc), with
@@ -60,19 +58,56 @@ static cna_gemm_blocking blocking_for(size_t mr, size_t nr) {
 static cna__kernels table;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
+/* The SIMD paths this build knows, best first. NEON (Advanced SIMD) is part
+ * of the AArch64 base architecture: no run-time test is needed. */
+typedef struct simd_path {
+  const char *isa;
+  int (*available)(void);
+  cna__gemm_fn gemm;       /* the unpacked GEMM (tests, benchmarks) */
+  cna_gemm_ukernel ukernel;
+} simd_path;
+
+#if defined(__aarch64__)
+static int cpu_has_neon(void) { return 1; }
+#endif
+
+static const simd_path paths[] = {
+#if defined(__x86_64__) || defined(__i386__)
+    {"avx2", cpu_has_avx2_fma, cna_f32_gemm__avx2, {6, 16, cna_f32_gemm_ukernel_6x16__avx2}},
+#endif
+#if defined(__aarch64__)
+    /* No unpacked NEON GEMM: layers use the packed one, and the scalar
+     * reference serves the rest. */
+    {"neon", cpu_has_neon, cna_f32_gemm__scalar, {8, 12, cna_f32_gemm_ukernel_8x12__neon}},
+#endif
+    {NULL, NULL, NULL, {0, 0, NULL}},
+};
+
+static void use(const simd_path *p) {
+  table = (cna__kernels){.isa = p->isa,
+                         .gemm = p->gemm,
+                         .gemm_ukernel = p->ukernel,
+                         .gemm_blocking = blocking_for(p->ukernel.mr, p->ukernel.nr)};
+}
+
+/* CNNARCH_ISA=scalar forces the reference path; CNNARCH_ISA=avx2 or neon
+ * asks for that path. A path this build or this CPU cannot run (or a name
+ * it does not know) falls back to the best one it can: cna_isa() tells
+ * which ran. */
 static void choose(void) {
   table = (cna__kernels){.isa = "scalar", .gemm = cna_f32_gemm__scalar};
   const char *forced = getenv("CNNARCH_ISA");
-  const int want_scalar = forced != NULL && strcmp(forced, "scalar") == 0;
-#if defined(__x86_64__) || defined(__i386__)
-  if (!want_scalar && cpu_has_avx2_fma())
-    table = (cna__kernels){.isa = "avx2",
-                           .gemm = cna_f32_gemm__avx2,
-                           .gemm_ukernel = {6, 16, cna_f32_gemm_ukernel_6x16__avx2},
-                           .gemm_blocking = blocking_for(6, 16)};
-#endif
-  /* A forced path this CPU cannot run (or does not know) falls back to the
-   * best one it can: cna_isa() tells which ran. */
+  if (forced != NULL && strcmp(forced, "scalar") == 0) return;
+  for (const simd_path *p = paths; forced != NULL && p->isa != NULL; p++)
+    if (strcmp(forced, p->isa) == 0 && p->available()) {
+      use(p);
+      return;
+    }
+  for (const simd_path *p = paths; p->isa != NULL; p++)
+    if (p->available()) {
+      use(p);
+      return;
+    }
 }
 
 const cna__kernels *cna__kernels_get(void) {

@@ -9,7 +9,7 @@ typedef void (*cna__gemm_fn)(size_t m, size_t n, size_t k, const float *restrict
                              const float *restrict bias, float *restrict c, size_t ldc);
 
 typedef struct cna__kernels {
-  const char *isa;   /* "scalar", "avx2" */
+  const char *isa;   /* "scalar", "avx2", "neon" */
   cna__gemm_fn gemm;
   /* The packed GEMM's micro-kernel (fn NULL on the scalar path, where
    * layers run their reference kernels) and block sizes for this CPU's

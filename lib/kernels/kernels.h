@@ -145,7 +145,10 @@ typedef struct cna_gemm_blocking {
   size_t kc, mc, nc;
 } cna_gemm_blocking;
 
+/* The micro-kernels: AVX2+FMA on x86-64, NEON on AArch64 (each file built
+ * for its own targets only). */
 void cna_f32_gemm_ukernel_6x16__avx2(const cna_gemm_tile *tile);
+void cna_f32_gemm_ukernel_8x12__neon(const cna_gemm_tile *tile);
 
 /* Floats of A packed into panels of mr rows (zero rows pad the last). */
 size_t cna_f32_gemm_packed_a_size(size_t m, size_t k, size_t mr);
