@@ -2,24 +2,27 @@
 # The examples run, and summary --json prints valid JSON with the fields
 # tools rely on (checked with python3 when it is installed).
 # usage: examples_test.sh BUILD_DIR
+# EMULATOR, when set, is the command that runs the examples (a cross build's
+# binaries under qemu: make check-aarch64).
 set -eu
 bin=$1/examples
+run=${EMULATOR:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-"$bin/custom" > "$tmp/custom.txt"
+$run "$bin/custom" > "$tmp/custom.txt"
 grep -q '^residual ' "$tmp/custom.txt" || { echo "examples: custom printed no residual row"; exit 1; }
-"$bin/summary" --list > "$tmp/list.txt"
+$run "$bin/summary" --list > "$tmp/list.txt"
 [ "$(wc -l < "$tmp/list.txt")" -ge 39 ] || { echo "examples: summary --list is short"; exit 1; }
-"$bin/summary" googlenet > "$tmp/table.txt"
+$run "$bin/summary" googlenet > "$tmp/table.txt"
 grep -q '^inception3a ' "$tmp/table.txt" || { echo "examples: no inception3a row"; exit 1; }
-if "$bin/summary" resnet51 2> "$tmp/err.txt"; then
+if $run "$bin/summary" resnet51 2> "$tmp/err.txt"; then
   echo "examples: summary accepted an unknown architecture"; exit 1
 fi
 grep -q "did you mean 'resnet50'" "$tmp/err.txt" || { echo "examples: no suggestion"; exit 1; }
 
 for arch in resnet18 inception_naive; do
-  "$bin/summary" --json "$arch" > "$tmp/$arch.json"
+  $run "$bin/summary" --json "$arch" > "$tmp/$arch.json"
 done
 if command -v python3 > /dev/null 2>&1; then
   python3 - "$tmp/resnet18.json" "$tmp/inception_naive.json" <<'PY'
@@ -38,13 +41,14 @@ PY
   # Every row of the zoo table in docs/architectures.md is what summary
   # computes today.
   python3 - "$bin/summary" docs/architectures.md <<'PY'
-import json, re, subprocess, sys
+import json, os, re, shlex, subprocess, sys
 summary, doc = sys.argv[1], open(sys.argv[2]).read()
+run = shlex.split(os.environ.get("EMULATOR", ""))
 rows = re.findall(r"^\| `(\w+)` \| (\S+) \| (\d+) \| ([\d,]+) \| ([\d.]+) \| ([\d.]+) \| (\d+) \|$",
                   doc, re.M)
 assert len(rows) >= 39, f"docs/architectures.md: only {len(rows)} zoo rows"
 for name, shape, *figures in rows:
-    d = json.loads(subprocess.run([summary, "--json", name], capture_output=True,
+    d = json.loads(subprocess.run(run + [summary, "--json", name], capture_output=True,
                                   text=True, check=True).stdout)
     t = d["total"]
     spatial = [l for l in d["layers"] if l["output_shape"][1] > 1]
