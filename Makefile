@@ -209,7 +209,7 @@ check-aarch64: aarch64-programs
 	@NM=aarch64-linux-gnu-nm OBJDUMP=aarch64-linux-gnu-objdump \
 	  sh tests/symbols_test.sh $(AARCH64_BUILD)/lib/libcnnarch.so.$(VERSION) include/cnnarch.h
 	@EMULATOR="$(AARCH64_RUN)" sh tests/examples_test.sh $(AARCH64_BUILD)
-	@CK_DEFAULT_TIMEOUT=600 CK_TIMEOUT_MULTIPLIER=5 \
+	@CK_DEFAULT_TIMEOUT=600 CK_TIMEOUT_MULTIPLIER=5 CNNARCH_TEST_EMULATED=1 \
 	  $(AARCH64_RUN) $(AARCH64_BUILD)/tests/check_cnnarch
 
 # ---------------------------------------------------------------- benchmarks
