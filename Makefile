@@ -53,19 +53,25 @@ TEST_SRCS := $(sort $(wildcard tests/*.c tests/support/*.c))
 TEST_RUNNER := $(BUILD)/tests/check_cnnarch
 
 .PHONY: all lib examples check test-programs check-torch parity bench demo install uninstall clean \
-        help deps deps-build deps-torch
+        help deps deps-build deps-torch deps-aarch64 aarch64-programs check-aarch64
 
 all: lib examples
 
 lib: $(SHARED) $(STATIC)
 
 # Kernels tagged with an ISA get its flags, and only they: nothing else may
-# use instructions an older CPU lacks. They are built for x86-64 targets only.
+# use instructions an older CPU lacks. Each is built for its own targets
+# only: -avx2.c and -avx512.c for x86, -neon.c for AArch64 (where NEON is
+# baseline: no flags).
 ISA_FLAGS = $(if $(findstring -avx2.c,$<),-mavx2 -mfma)$(if $(findstring -avx512.c,$<),-mavx512f -mfma)
-ifeq ($(filter x86_64% i686% i386%,$(shell $(CC) -dumpmachine)),)
+TARGET_MACHINE := $(shell $(CC) -dumpmachine 2>/dev/null)
+ifeq ($(filter x86_64% i686% i386%,$(TARGET_MACHINE)),)
 LIB_SRCS := $(filter-out %-avx2.c %-avx512.c,$(LIB_SRCS))
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 endif
+ifeq ($(filter aarch64%,$(TARGET_MACHINE)),)
+LIB_SRCS := $(filter-out %-neon.c,$(LIB_SRCS))
+endif
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -101,6 +107,21 @@ deps-build:
 deps: deps-build
 	@$(call need_packages,$(if $(shell command -v pkg-config 2>/dev/null),,pkg-config) \
 	  $(if $(shell pkg-config --exists check 2>/dev/null && echo y),,check))
+
+# Adds a foreign architecture to dpkg (for multiarch packages such as
+# zlib1g-dev:arm64) when the second argument is not empty and dpkg lacks it:
+# when root on a Debian-like system, otherwise stops with the command to run.
+define need_arch
+if [ -n "$(strip $(2))" ] && ! dpkg --print-foreign-architectures 2>/dev/null | grep -qx $(1); then \
+  if [ "$$(id -u)" = 0 ] && command -v dpkg >/dev/null 2>&1; then \
+    echo "adding the $(1) architecture to dpkg (multiarch)"; \
+    dpkg --add-architecture $(1) || { echo "dpkg --add-architecture $(1) failed" >&2; exit 1; }; \
+  else \
+    echo "missing the $(1) architecture in dpkg" >&2; \
+    echo "add it with: sudo dpkg --add-architecture $(1) && sudo apt-get update" >&2; exit 1; \
+  fi; \
+fi
+endef
 
 # Installs the named packages when root on a Debian-like system, otherwise
 # stops with the command to run.
@@ -262,6 +283,49 @@ abi-check: deps-abi
 abi-baseline: deps-abi
 	@$(MAKE) --no-print-directory lib
 	@sh tests/abi/abi_check.sh baseline $(SHARED) $(VERSION_MAJOR)
+# ---------------------------------------------------------------- AArch64
+
+# The NEON path, cross-compiled with Debian's aarch64-linux-gnu-gcc into
+# build-aarch64 and run under qemu-aarch64 (user-mode emulation): the symbol
+# check, the examples and every Check suite. Check and zlib for arm64 come
+# from Debian multiarch (dpkg --add-architecture arm64).
+AARCH64_BUILD := build-aarch64
+AARCH64_CC := aarch64-linux-gnu-gcc
+AARCH64_SYSROOT := /usr/aarch64-linux-gnu
+AARCH64_LIBDIR := /usr/lib/aarch64-linux-gnu
+# The programs run on the multiarch arm64 loader and libc (/lib/ld-linux-
+# aarch64.so.1, from libc6:arm64, which zlib1g:arm64 pulls in), not with
+# -L $(AARCH64_SYSROOT): that prefix's loader would find the multiarch libc
+# of another build through ld.so.cache, and the mismatched pair hangs in
+# fork's child (the Check runner forks every test).
+AARCH64_RUN := qemu-aarch64 -L /
+
+deps-aarch64:
+	@$(call need_arch,arm64,$(if $(wildcard $(AARCH64_LIBDIR)/libz.so),,y)$(if \
+	  $(wildcard $(AARCH64_LIBDIR)/pkgconfig/check.pc),,y)$(if \
+	  $(wildcard $(AARCH64_LIBDIR)/libpng.so),,y))
+	@$(call need_packages,$(if $(shell command -v $(AARCH64_CC) 2>/dev/null),,gcc-aarch64-linux-gnu) \
+	  $(if $(wildcard $(AARCH64_SYSROOT)/include/stdio.h),,libc6-dev-arm64-cross) \
+	  $(if $(shell command -v qemu-aarch64 2>/dev/null),,qemu-user) \
+	  $(if $(shell command -v pkg-config 2>/dev/null),,pkg-config) \
+	  $(if $(wildcard $(AARCH64_LIBDIR)/libz.so),,zlib1g-dev:arm64) \
+	  $(if $(wildcard $(AARCH64_LIBDIR)/libpng.so),,libpng-dev:arm64) \
+	  $(if $(wildcard $(AARCH64_LIBDIR)/pkgconfig/check.pc),,check:arm64))
+
+# The cross build: the library, the examples and the test runner, with
+# Check's flags from the arm64 pkg-config files (libpng and zlib are found
+# by the cross compiler in the multiarch directories).
+aarch64-programs: deps-aarch64
+	@PKG_CONFIG_LIBDIR=$(AARCH64_LIBDIR)/pkgconfig $(MAKE) --no-print-directory \
+	  CC=$(AARCH64_CC) AR=aarch64-linux-gnu-ar BUILD=$(AARCH64_BUILD) SANITIZE= \
+	  all $(AARCH64_BUILD)/tests/check_cnnarch
+
+check-aarch64: aarch64-programs
+	@NM=aarch64-linux-gnu-nm OBJDUMP=aarch64-linux-gnu-objdump \
+	  sh tests/symbols_test.sh $(AARCH64_BUILD)/lib/libcnnarch.so.$(VERSION) include/cnnarch.h
+	@EMULATOR="$(AARCH64_RUN)" sh tests/examples_test.sh $(AARCH64_BUILD)
+	@CK_DEFAULT_TIMEOUT=600 CK_TIMEOUT_MULTIPLIER=5 CNNARCH_TEST_EMULATED=1 \
+	  $(AARCH64_RUN) $(AARCH64_BUILD)/tests/check_cnnarch
 
 # ---------------------------------------------------------------- benchmarks
 
@@ -330,6 +394,8 @@ help:
 	@echo "make fuzz-replay   every committed fuzz input once"
 	@echo "make abi-check   exported symbols and ABI against tests/abi (abigail-tools)"
 	@echo "make valgrind   the examples under valgrind memcheck"
+	@echo "make check-aarch64   the NEON path: cross-compiled into $(AARCH64_BUILD), tests run"
+	@echo "                under qemu-aarch64 (installs the cross tools and arm64 packages if root)"
 	@echo "make parity     whole networks against PyTorch, state_dict and ONNX paths"
 	@echo "                (installs python3-torch and python3-onnx if root)"
 

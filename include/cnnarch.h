@@ -105,11 +105,11 @@ CNA_API const char *cna_last_error_message(void);
 
 /* The kernel family chosen for this CPU, detected once per process:
  * "avx512" (x86-64 with AVX-512F: its GEMM micro-kernel, AVX2 elsewhere),
- * "avx2" (x86-64 with AVX2 and FMA, and an OS that saves their registers)
- * or "scalar" (the portable reference, always present). The environment
- * variable CNNARCH_ISA=scalar|avx2|avx512 caps the path, for tests and bug
- * reports; a value the CPU cannot run falls back to the best it can. Static
- * string. Any thread. */
+ * "avx2" (x86-64 with AVX2 and FMA, and an OS that saves their registers),
+ * "neon" (AArch64) or "scalar" (the portable reference, always present). The
+ * environment variable CNNARCH_ISA=scalar|avx2|avx512|neon caps the path, for
+ * tests and bug reports; a value the CPU cannot run falls back to the best it
+ * can. Static string. Any thread. */
 CNA_API const char *cna_isa(void);
 
 /* ---------------------------------------------------------------- options */

@@ -2,13 +2,14 @@
 # The shared library exports exactly the functions the public header
 # declares with CNA_API: nothing internal (cna__*), nothing missing.
 # usage: symbols_test.sh LIBRARY HEADER
+# (NM and OBJDUMP name other tools, for a cross-built library.)
 set -eu
 lib=$1
 header=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-nm -D --defined-only "$lib" | awk '$2 ~ /^[TDBR]$/ { sub(/@.*/, "", $3); print $3 }' \
+${NM:-nm} -D --defined-only "$lib" | awk '$2 ~ /^[TDBR]$/ { sub(/@.*/, "", $3); print $3 }' \
   | sort -u > "$tmp/exported"
 # Declarations start with CNA_API; the name is the identifier before '('.
 sed -n 's/^CNA_API .*[ *]\(cna_[a-z0-9_]*\)(.*/\1/p' "$header" | sort -u > "$tmp/declared"
@@ -24,7 +25,7 @@ if ! diff -u "$tmp/declared" "$tmp/exported" > "$tmp/diff"; then
   echo "symbols: the exports differ from the header's CNA_API declarations"
   echo "(- declared only, + exported only):"; cat "$tmp/diff"; status=1
 fi
-soname=$(objdump -p "$lib" | awk '$1 == "SONAME" { print $2 }')
+soname=$(${OBJDUMP:-objdump} -p "$lib" | awk '$1 == "SONAME" { print $2 }')
 case "$soname" in
   libcnnarch.so.[0-9]*) ;;
   *) echo "symbols: unexpected soname '$soname'"; status=1 ;;

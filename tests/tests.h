@@ -3,6 +3,8 @@
 #define CNA_TESTS_H
 
 #include <check.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cnnarch.h"
 
@@ -34,5 +36,27 @@ Suite *cna_test_limits_suite(void);
 #define ck_assert_message_has(text)                                                       \
   ck_assert_msg(strstr(cna_last_error_message(), (text)) != NULL,                        \
                 "message \"%s\" lacks \"%s\"", cna_last_error_message(), (text))
+
+/* CNNARCH_TEST_EMULATED=1 (set by make check-aarch64, whose suites run
+ * under qemu-aarch64, 5 to 70 times slower than natively) trims the
+ * heaviest loops over whole networks to a representative subset; each
+ * place says what it leaves out. Nothing is trimmed natively. */
+static inline int cna_test_emulated(void) {
+  const char *v = getenv("CNNARCH_TEST_EMULATED");
+  return v != NULL && *v != '\0' && strcmp(v, "0") != 0;
+}
+
+/* Under emulation, the zoo entries above 60 million parameters (VGG,
+ * AlexNet, ZFNet and the wide ResNets: most of the zoo's weights, in
+ * layer types the smaller entries also have) are left out of loops over
+ * the whole zoo. */
+static inline int cna_test_skip_big_arch(const char *arch) {
+  static const char *const big[] = {"vgg", "alexnet", "zfnet", "wide_", "resnext101_",
+                                     "resnet152"};
+  if (!cna_test_emulated()) return 0;
+  for (size_t i = 0; i < sizeof big / sizeof big[0]; i++)
+    if (strncmp(arch, big[i], strlen(big[i])) == 0) return 1;
+  return 0;
+}
 
 #endif /* CNA_TESTS_H */

@@ -38,9 +38,6 @@ static int cpu_has_avx512f(void) {
   __cpuid_count(7, 0, a, b, c, d);
   return (b >> 16) & 1; /* AVX512F */
 }
-#else
-static int cpu_has_avx2_fma(void) { return 0; }
-static int cpu_has_avx512f(void) { return 0; }
 #endif
 
 /* The data cache sizes (sysconf reads them from CPUID on glibc), with
@@ -54,58 +51,101 @@ static size_t cache_size(int level) {
   return (size_t)bytes;
 }
 
-/* Goto's rules: a kc x nr panel of B fills half of L1 (the other half for
- * A's panel and C), an mc x kc block of A half of L2, and a kc x nc block
- * of B the other half. */
+/* Goto's rules, tuned by measurement (tests/bench/gemm_bench): a kc x nr
+ * panel of B takes two thirds of L1 (the rest for A's panel and C), an
+ * mc x kc block of A an eighth of L2 (smaller blocks measured faster than
+ * half of it: B's block streams through L2 too), and a kc x nc block of B
+ * twice L2 (from L3), at most 4096 columns. */
 static cna_gemm_blocking blocking_for(size_t mr, size_t nr) {
   const size_t l1 = cache_size(1), l2 = cache_size(2);
-  size_t kc = l1 / 2 / (nr * sizeof(float)) / 8 * 8;
+  size_t kc = l1 * 2 / 3 / (nr * sizeof(float)) / 8 * 8;
   if (kc < 64) kc = 64;
   if (kc > 512) kc = 512;
-  size_t mc = l2 / 2 / (kc * sizeof(float)) / mr * mr;
-  if (mc < mr) mc = mr;
-  size_t nc = l2 / 2 / (kc * sizeof(float)) / nr * nr;
+  size_t mc = l2 / 8 / (kc * sizeof(float)) / mr * mr;
+  if (mc < 4 * mr) mc = 4 * mr;
+  size_t nc = l2 * 2 / (kc * sizeof(float)) / nr * nr;
   if (nc < 4 * nr) nc = 4 * nr;
+  if (nc > 4096) nc = 4096 / nr * nr;
   return (cna_gemm_blocking){kc, mc, nc};
 }
 
 static cna__kernels table;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-/* CNNARCH_ISA caps the path: "scalar" < "avx2" < "avx512". Unset or
- * unknown: no cap. */
+/* CNNARCH_ISA caps the path: "scalar" < "avx2" < "avx512" on x86, "scalar"
+ * < "neon" on AArch64. Unset, unknown or another architecture's name: no
+ * cap. */
 static int isa_cap(void) {
   const char *forced = getenv("CNNARCH_ISA");
   if (forced == NULL) return 3;
   if (strcmp(forced, "scalar") == 0) return 0;
+#if defined(__x86_64__) || defined(__i386__)
   if (strcmp(forced, "avx2") == 0) return 1;
+#elif defined(__aarch64__)
+  if (strcmp(forced, "neon") == 0) return 1;
+#endif
   return 3;
 }
 
 static void choose(void) {
   table = (cna__kernels){.isa = "scalar", .gemm = cna_f32_gemm__scalar};
   const int cap = isa_cap();
-  (void)cap, (void)cpu_has_avx512f;
+  (void)cap;
 #if defined(__x86_64__) || defined(__i386__)
   if (cap >= 1 && cpu_has_avx2_fma())
     table = (cna__kernels){.isa = "avx2",
                            .gemm = cna_f32_gemm__avx2,
                            .gemm_ukernel = {6, 16, cna_f32_gemm_ukernel_6x16__avx2},
                            .gemm_blocking = blocking_for(6, 16),
+                           .winograd_ukernel = {6, 16, cna_f32_gemm_ukernel_6x16__avx2},
                            .max_pool2d = cna_f32_max_pool2d__avx2,
                            .fully_connected_rows = cna_f32_fully_connected_rows__avx2};
 #if defined(__x86_64__)
-  /* AVX-512 CPUs: the wider GEMM micro-kernel; the AVX2 kernels for the
-   * rest (pooling and fully connected layers are memory-bound). */
+  /* AVX-512 CPUs: the wider GEMM micro-kernels (12x32 for convolutions,
+   * 12x16 on Winograd's 16-lane panels); the AVX2 kernels for the rest
+   * (pooling and fully connected layers are memory-bound). */
   if (cap >= 2 && cpu_has_avx512f()) {
     table.isa = "avx512";
-    table.gemm_ukernel = (cna_gemm_ukernel){12, 16, cna_f32_gemm_ukernel_12x16__avx512};
-    table.gemm_blocking = blocking_for(12, 16);
+    table.gemm_ukernel = (cna_gemm_ukernel){12, 32, cna_f32_gemm_ukernel_12x32__avx512};
+    table.gemm_blocking = blocking_for(12, 32);
+    table.winograd_ukernel = (cna_gemm_ukernel){12, 16, cna_f32_gemm_ukernel_12x16__avx512};
+    table.winograd_input = cna_f32_winograd43_input__avx512;
+    table.winograd_output = cna_f32_winograd43_output__avx512;
   }
 #endif
+#elif defined(__aarch64__)
+  /* NEON (Advanced SIMD) is part of the AArch64 base architecture: no
+   * run-time test. There is no unpacked NEON GEMM: layers use the packed
+   * one, and the scalar reference serves the rest. */
+  if (cap >= 1)
+    table = (cna__kernels){.isa = "neon",
+                           .gemm = cna_f32_gemm__scalar,
+                           .gemm_ukernel = {8, 12, cna_f32_gemm_ukernel_8x12__neon},
+                           .gemm_blocking = blocking_for(8, 12)};
 #endif
   /* A forced path this CPU cannot run (or does not know) falls back to the
    * best one it can: cna_isa() tells which ran. */
+  if (table.winograd_input == NULL) table.winograd_input = cna_f32_winograd43_input;
+  if (table.winograd_output == NULL) table.winograd_output = cna_f32_winograd43_output;
+  table.l2_bytes = cache_size(2);
+}
+
+size_t cna__gemm_ukernels_available(cna_gemm_ukernel *out, size_t capacity) {
+  cna_gemm_ukernel all[4];
+  size_t count = 0;
+#if defined(__x86_64__) || defined(__i386__)
+  if (cpu_has_avx2_fma()) all[count++] = (cna_gemm_ukernel){6, 16, cna_f32_gemm_ukernel_6x16__avx2};
+#if defined(__x86_64__)
+  if (cpu_has_avx512f()) {
+    all[count++] = (cna_gemm_ukernel){12, 16, cna_f32_gemm_ukernel_12x16__avx512};
+    all[count++] = (cna_gemm_ukernel){12, 32, cna_f32_gemm_ukernel_12x32__avx512};
+  }
+#endif
+#elif defined(__aarch64__)
+  all[count++] = (cna_gemm_ukernel){8, 12, cna_f32_gemm_ukernel_8x12__neon};
+#endif
+  for (size_t i = 0; i < count && i < capacity; i++) out[i] = all[i];
+  return count;
 }
 
 const cna__kernels *cna__kernels_get(void) {

@@ -9,13 +9,21 @@ typedef void (*cna__gemm_fn)(size_t m, size_t n, size_t k, const float *restrict
                              const float *restrict bias, float *restrict c, size_t ldc);
 
 typedef struct cna__kernels {
-  const char *isa;   /* "scalar", "avx2" */
+  const char *isa;   /* "scalar", "avx2", "avx512", "neon" */
   cna__gemm_fn gemm;
   /* The packed GEMM's micro-kernel (fn NULL on the scalar path, where
    * layers run their reference kernels) and block sizes for this CPU's
    * caches. */
   cna_gemm_ukernel gemm_ukernel;
   cna_gemm_blocking gemm_blocking;
+  /* The micro-kernel of Winograd's 36 products: its B panels are the
+   * input transform's 16 lanes (nr = 16; fn NULL: no Winograd). */
+  cna_gemm_ukernel winograd_ukernel;
+  /* Winograd's transforms (never NULL once chosen: the portable ones
+   * where no SIMD version exists). */
+  cna_winograd_input_fn winograd_input;
+  cna_winograd_output_fn winograd_output;
+  size_t l2_bytes; /* this core's L2 (tiles of Winograd's tasks fit it) */
   /* Optional fast kernels (NULL: layers use the reference). */
   void (*max_pool2d)(const cna_pool2d_params *p, const float *restrict input,
                      float *restrict output, float *restrict row);
@@ -27,5 +35,10 @@ typedef struct cna__kernels {
 
 /* Filled on first use, the same for the whole process. Any thread. */
 const cna__kernels *cna__kernels_get(void);
+
+/* Every packed micro-kernel this CPU can run, whatever CNNARCH_ISA says
+ * (for tests that check each against the scalar reference): fills up to
+ * `capacity` entries, returns how many there are. */
+size_t cna__gemm_ukernels_available(cna_gemm_ukernel *out, size_t capacity);
 
 #endif /* CNA_DISPATCH_H */

@@ -3,7 +3,6 @@
  * both with unit stride. B is packed straight from a convolution's input:
  * the unfolded matrix of im2col is never built whole, only one cache-sized
  * block of it at a time. Portable C: the copies are memory-bound. */
-#include <string.h>
 
 #include "kernels/kernels.h"
 
@@ -38,16 +37,25 @@ static inline void put(packer *w, float v) {
   }
 }
 
+/* Short copies inline (a library call per run of a few dozen floats cost
+ * more than the copy); strides 1 and 2 (the zoo's) with constant strides
+ * the compiler vectorizes. */
+static inline void copy_run(float *restrict dst, const float *restrict src, size_t stride,
+                            size_t count) {
+  if (stride == 1)
+    for (size_t q = 0; q < count; q++) dst[q] = src[q];
+  else if (stride == 2)
+    for (size_t q = 0; q < count; q++) dst[q] = src[2 * q];
+  else
+    for (size_t q = 0; q < count; q++) dst[q] = src[q * stride];
+}
+
 /* count values src[0], src[stride], ... (all inside the image). */
 static inline void put_run(packer *w, const float *restrict src, size_t stride, size_t count) {
   while (count > 0) {
     size_t take = w->nr - w->lane;
     if (take > count) take = count;
-    float *dst = w->panel + w->lane;
-    if (stride == 1)
-      memcpy(dst, src, take * sizeof(float));
-    else
-      for (size_t q = 0; q < take; q++) dst[q] = src[q * stride];
+    copy_run(w->panel + w->lane, src, stride, take);
     src += take * stride;
     count -= take;
     w->lane += take;
@@ -118,6 +126,27 @@ static void pack_conv(const cna_conv2d_params *p, const float *restrict input, s
   }
 }
 
+/* A plain matrix's rows k0.. and columns n0.. into panels of NR columns,
+ * whole panels as fixed-size copies. */
+#define PACK_MATRIX(NR)                                                                   \
+  static void pack_matrix##NR(const float *restrict data, size_t ld, size_t k0, size_t kc, \
+                              size_t n0, size_t nc, float *restrict packed) {            \
+    const size_t whole = nc / NR, tail = nc % NR;                                         \
+    for (size_t q = 0; q < kc; q++) {                                                     \
+      const float *restrict src = data + (k0 + q) * ld + n0;                              \
+      float *restrict dst = packed + q * NR;                                              \
+      for (size_t j = 0; j < whole; j++, src += NR, dst += kc * NR)                       \
+        for (size_t l = 0; l < NR; l++) dst[l] = src[l];                                  \
+      if (tail != 0) {                                                                    \
+        for (size_t l = 0; l < tail; l++) dst[l] = src[l];                                \
+        for (size_t l = tail; l < NR; l++) dst[l] = 0.0f;                                 \
+      }                                                                                   \
+    }                                                                                     \
+  }
+PACK_MATRIX(16)
+PACK_MATRIX(32)
+#undef PACK_MATRIX
+
 void cna_f32_gemm_pack_b(const cna_gemm_b_source *b, size_t k0, size_t kc, size_t n0,
                          size_t nc, size_t nr, float *restrict packed) {
   if (b->conv != NULL && !(b->conv->kernel_h == 1 && b->conv->kernel_w == 1 &&
@@ -131,9 +160,18 @@ void cna_f32_gemm_pack_b(const cna_gemm_b_source *b, size_t k0, size_t kc, size_
   /* A plain matrix (a pointwise convolution's input is one: channels x
    * pixels). */
   const size_t ld = b->conv != NULL ? b->conv->in_height * b->conv->in_width : b->ld;
-  for (size_t q = 0; q < kc; q++) {
-    packer w = {packed + q * nr, 0, nr, kc * nr};
-    put_run(&w, b->data + (k0 + q) * ld + n0, 1, nc);
-    if (w.lane != 0) put_zeros(&w, nr - w.lane);
+  switch (nr) {
+    case 16:
+      pack_matrix16(b->data, ld, k0, kc, n0, nc, packed);
+      return;
+    case 32:
+      pack_matrix32(b->data, ld, k0, kc, n0, nc, packed);
+      return;
+    default:
+      for (size_t q = 0; q < kc; q++) {
+        packer w = {packed + q * nr, 0, nr, kc * nr};
+        put_run(&w, b->data + (k0 + q) * ld + n0, 1, nc);
+        if (w.lane != 0) put_zeros(&w, nr - w.lane);
+      }
   }
 }

@@ -56,52 +56,65 @@ void cna_f32_winograd43_weights(size_t out_channels, size_t in_channels,
     y[5 * ys + l] = 4 * d1 - 5 * d3 + d5;                                           \
   }
 
+size_t cna_f32_winograd43_input_scratch(size_t tiles_w, size_t count) {
+  /* The tile rows a run of count tiles touches, 6 input rows for the first
+   * and 4 more for each next, each 4 * tiles_w + 2 wide. */
+  const size_t tile_rows = count / tiles_w + 2;
+  return (4 * tile_rows + 2) * (4 * tiles_w + 2);
+}
+
 void cna_f32_winograd43_input(const float *restrict input, size_t in_channels,
                               size_t in_height, size_t in_width, size_t pad_top,
                               size_t pad_left, size_t tiles_w, size_t t0, size_t count,
-                              float *restrict v) {
+                              float *restrict v, float *restrict scratch) {
   const size_t panels = (count + LANES - 1) / LANES;
   const size_t xi_stride = panels * in_channels * LANES;
-  for (size_t p = 0; p < panels; p++) {
-    /* Where each lane's tile starts in the input. */
-    ptrdiff_t y0[LANES], x0[LANES];
-    int live[LANES];
-    for (int l = 0; l < LANES; l++) {
-      const size_t t = t0 + p * LANES + (size_t)l;
-      live[l] = p * LANES + (size_t)l < count;
-      y0[l] = (ptrdiff_t)(t / tiles_w * 4) - (ptrdiff_t)pad_top;
-      x0[l] = (ptrdiff_t)(t % tiles_w * 4) - (ptrdiff_t)pad_left;
+  /* The input rows under the tiles, zero-padded into scratch (width wp),
+   * so that each lane reads its 6x6 patch without bounds checks. */
+  const size_t ty0 = t0 / tiles_w, ty1 = (t0 + count - 1) / tiles_w;
+  const size_t rows = 4 * (ty1 - ty0) + 6, wp = 4 * tiles_w + 2;
+  const size_t copy_w = in_width + pad_left < wp ? in_width : wp - pad_left;
+  for (size_t c = 0; c < in_channels; c++) {
+    const float *plane = input + c * in_height * in_width;
+    for (size_t r = 0; r < rows; r++) {
+      float *dst = scratch + r * wp;
+      const ptrdiff_t iy = (ptrdiff_t)(4 * ty0 + r) - (ptrdiff_t)pad_top;
+      if (iy < 0 || iy >= (ptrdiff_t)in_height) {
+        for (size_t x = 0; x < wp; x++) dst[x] = 0.0f;
+        continue;
+      }
+      const float *src = plane + (size_t)iy * in_width;
+      for (size_t x = 0; x < pad_left; x++) dst[x] = 0.0f;
+      for (size_t x = 0; x < copy_w; x++) dst[pad_left + x] = src[x];
+      for (size_t x = pad_left + copy_w; x < wp; x++) dst[x] = 0.0f;
     }
-    for (size_t c = 0; c < in_channels; c++) {
-      const float *plane = input + c * in_height * in_width;
-      float d[36 * LANES], tmp[36 * LANES], out[36 * LANES];
-      for (int l = 0; l < LANES; l++)
-        for (int r = 0; r < 6; r++) {
-          const ptrdiff_t iy = y0[l] + r;
-          const int row_in = live[l] && iy >= 0 && iy < (ptrdiff_t)in_height;
-          for (int q = 0; q < 6; q++) {
-            const ptrdiff_t ix = x0[l] + q;
-            d[(r * 6 + q) * LANES + l] =
-                row_in && ix >= 0 && ix < (ptrdiff_t)in_width
-                    ? plane[(size_t)iy * in_width + (size_t)ix]
-                    : 0.0f;
-          }
-        }
-      /* Columns: tmp = B^T d; then rows: out = tmp B. */
+    for (size_t p = 0; p < panels; p++) {
+      /* Where each lane's patch starts in scratch (lanes past count read
+       * the first patch: their columns are never stored back). */
+      size_t at[LANES];
+      for (int l = 0; l < LANES; l++) {
+        const size_t t = p * LANES + (size_t)l < count ? t0 + p * LANES + (size_t)l : t0;
+        at[l] = 4 * (t / tiles_w - ty0) * wp + 4 * (t % tiles_w);
+      }
+      float d[36 * LANES], tmp[36 * LANES];
+      for (int r = 0; r < 6; r++)
+        for (int q = 0; q < 6; q++)
+          for (int l = 0; l < LANES; l++)
+            d[(r * 6 + q) * LANES + l] = scratch[at[l] + (size_t)r * wp + (size_t)q];
+      /* Columns: tmp = B^T d; then rows: each row of tmp times B, written
+       * straight into the packed B panels of the 36 products:
+       * [xi][panel][c][lane]. */
       for (int q = 0; q < 6; q++) {
         const float *x = d + q * LANES;
         float *y = tmp + q * LANES;
         BT(x, y, 6 * LANES, 6 * LANES)
       }
+      float *out = v + (p * in_channels + c) * LANES;
       for (int r = 0; r < 6; r++) {
         const float *x = tmp + r * 6 * LANES;
-        float *y = out + r * 6 * LANES;
-        BT(x, y, LANES, LANES)
+        float *y = out + (size_t)r * 6 * xi_stride;
+        BT(x, y, LANES, xi_stride)
       }
-      /* Into the packed B panels of the 36 products: [xi][panel][c][lane]. */
-      for (int xi = 0; xi < 36; xi++)
-        memcpy(v + (size_t)xi * xi_stride + (p * in_channels + c) * LANES, out + xi * LANES,
-               LANES * sizeof(float));
     }
   }
 }
@@ -145,6 +158,20 @@ void cna_f32_winograd43_output(const float *restrict m, size_t out_channels, siz
       for (int l = 0; l < LANES && p * LANES + (size_t)l < count; l++) {
         const size_t t = t0 + p * LANES + (size_t)l;
         const size_t oy = t / tiles_w * 4, ox = t % tiles_w * 4;
+        if (oy + 4 <= out_height && ox + 4 <= out_width) {
+          /* A whole tile: no bounds to check. */
+          for (size_t r = 0; r < 4; r++) {
+            float *dst = plane + (oy + r) * out_width + ox;
+            const float *add = res != NULL ? res + (oy + r) * out_width + ox : NULL;
+            for (size_t q = 0; q < 4; q++) {
+              float v = y[(r * 4 + q) * LANES + (size_t)l] + b;
+              if (add != NULL) v += add[q];
+              if (relu) v = v < 0.0f ? 0.0f : v;
+              dst[q] = v;
+            }
+          }
+          continue;
+        }
         for (size_t r = 0; r < 4 && oy + r < out_height; r++)
           for (size_t q = 0; q < 4 && ox + q < out_width; q++) {
             const size_t at = (oy + r) * out_width + ox + q;

@@ -158,8 +158,12 @@ typedef struct cna_gemm_blocking {
   size_t kc, mc, nc;
 } cna_gemm_blocking;
 
+/* The micro-kernels: AVX2+FMA on x86-64, NEON on AArch64 (each file built
+ * for its own targets only). */
 void cna_f32_gemm_ukernel_6x16__avx2(const cna_gemm_tile *tile);
 void cna_f32_gemm_ukernel_12x16__avx512(const cna_gemm_tile *tile);
+void cna_f32_gemm_ukernel_12x32__avx512(const cna_gemm_tile *tile);
+void cna_f32_gemm_ukernel_8x12__neon(const cna_gemm_tile *tile);
 
 /* Floats of A packed into panels of mr rows (zero rows pad the last). */
 size_t cna_f32_gemm_packed_a_size(size_t m, size_t k, size_t mr);
@@ -216,11 +220,14 @@ void cna_f32_winograd43_weights(size_t out_channels, size_t in_channels,
 
 /* V for tiles t0..t0+count (4x4 output tiles numbered row by row, tiles_w
  * per row) of in_channels planes: for each xi, count rounded up to 16
- * columns packed as the GEMM's B panels of nr = 16 ([xi][panel][c][16]). */
+ * columns packed as the GEMM's B panels of nr = 16 ([xi][panel][c][16]).
+ * scratch: cna_f32_winograd43_input_scratch(tiles_w, count) floats. */
 void cna_f32_winograd43_input(const float *restrict input, size_t in_channels,
                               size_t in_height, size_t in_width, size_t pad_top,
                               size_t pad_left, size_t tiles_w, size_t t0, size_t count,
-                              float *restrict v);
+                              float *restrict v, float *restrict scratch);
+/* Floats of the input transform's scratch for count tiles. */
+size_t cna_f32_winograd43_input_scratch(size_t tiles_w, size_t count);
 
 /* Output tiles from M ([xi][out][ld], column j = tile t0 + j) plus bias,
  * plus residual (same layout as output, may be NULL), ReLU'd if relu,
@@ -229,5 +236,27 @@ void cna_f32_winograd43_output(const float *restrict m, size_t out_channels, siz
                                size_t t0, size_t count, size_t tiles_w, size_t out_height,
                                size_t out_width, const float *restrict bias,
                                const float *residual, int relu, float *output);
+
+/* The same transforms with AVX-512F (x86-64). */
+void cna_f32_winograd43_input__avx512(const float *restrict input, size_t in_channels,
+                                      size_t in_height, size_t in_width, size_t pad_top,
+                                      size_t pad_left, size_t tiles_w, size_t t0, size_t count,
+                                      float *restrict v, float *restrict scratch);
+void cna_f32_winograd43_output__avx512(const float *restrict m, size_t out_channels, size_t ld,
+                                       size_t t0, size_t count, size_t tiles_w,
+                                       size_t out_height, size_t out_width,
+                                       const float *restrict bias, const float *residual,
+                                       int relu, float *output);
+
+/* Their signatures, for the dispatch table. */
+typedef void (*cna_winograd_input_fn)(const float *restrict input, size_t in_channels,
+                                      size_t in_height, size_t in_width, size_t pad_top,
+                                      size_t pad_left, size_t tiles_w, size_t t0, size_t count,
+                                      float *restrict v, float *restrict scratch);
+typedef void (*cna_winograd_output_fn)(const float *restrict m, size_t out_channels, size_t ld,
+                                       size_t t0, size_t count, size_t tiles_w,
+                                       size_t out_height, size_t out_width,
+                                       const float *restrict bias, const float *residual,
+                                       int relu, float *output);
 
 #endif /* CNA_KERNELS_H */

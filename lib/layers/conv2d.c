@@ -116,7 +116,8 @@ typedef struct conv_prepared {
  * 4x4 tiles to amortize the transforms. */
 static int use_winograd(const cna__layer *layer, const cna__shape *in) {
   const cna__attrs *a = &layer->attrs;
-  return a->kernel_h == 3 && a->kernel_w == 3 && a->stride_h == 1 && a->stride_w == 1 &&
+  const cna_gemm_ukernel *uk = &cna__kernels_get()->winograd_ukernel;
+  return uk->fn != NULL && uk->nr == 16 && a->kernel_h == 3 && a->kernel_w == 3 && a->stride_h == 1 && a->stride_w == 1 &&
          a->dilation_h == 1 && a->dilation_w == 1 && a->groups == 1 && in->c >= 16 &&
          layer->out.c >= 16 && layer->out.h * layer->out.w >= 144;
 }
@@ -125,7 +126,7 @@ static int use_winograd(const cna__layer *layer, const cna__shape *in) {
  * out) x tiles floats) fit in about L2 (twice nc x kc floats). */
 static size_t winograd_tiles(const cna__layer *layer, const cna__shape *in,
                              const cna__kernels *k) {
-  const size_t l2 = 2 * k->gemm_blocking.nc * k->gemm_blocking.kc * sizeof(float);
+  const size_t l2 = k->l2_bytes;
   size_t panels = l2 / (36 * (in->c + layer->out.c) * sizeof(float) * 16);
   if (panels < 1) panels = 1;
   if (panels > 8) panels = 8;
@@ -146,8 +147,8 @@ static cna_status conv2d_prepare(const cna__layer *layer, const cna__shape *inpu
   const size_t groups = (size_t)a->groups, out_c = layer->out.c;
   const size_t out_group = out_c / groups;
   const size_t k = inputs[0].c / groups * (size_t)a->kernel_h * (size_t)a->kernel_w;
-  const size_t mr = kernels->gemm_ukernel.mr;
   const int winograd = use_winograd(layer, &inputs[0]);
+  const size_t mr = winograd ? kernels->winograd_ukernel.mr : kernels->gemm_ukernel.mr;
   const size_t packed_group = winograd ? cna_f32_gemm_packed_a_size(out_c, inputs[0].c, mr)
                                        : cna_f32_gemm_packed_a_size(out_group, k, mr);
   const size_t parts = winograd ? 36 : groups;
@@ -219,8 +220,10 @@ static size_t conv2d_workspace(const cna__layer *layer, const cna__shape *inputs
     const size_t nc = n < kernels->gemm_blocking.nc ? n : kernels->gemm_blocking.nc;
     return kc * ((nc + nr - 1) / nr * nr);
   }
-  /* V and M of one task. */
-  return 36 * (inputs[0].c + layer->out.c) * winograd_tiles(layer, &inputs[0], kernels);
+  /* V and M of one task, and the input transform's padded rows. */
+  const size_t tiles = winograd_tiles(layer, &inputs[0], kernels);
+  return 36 * (inputs[0].c + layer->out.c) * tiles +
+         cna_f32_winograd43_input_scratch((layer->out.w + 3) / 4, tiles);
 }
 
 /* ------------------------------------------------------------- Winograd */
@@ -240,13 +243,14 @@ static void winograd_task(void *ctx, size_t task, size_t thread) {
   const size_t image = task / j->chunks, t0 = task % j->chunks * j->chunk;
   const size_t count = t0 + j->chunk < j->tiles ? j->chunk : j->tiles - t0;
   const size_t ld = (count + 15) / 16 * 16; /* columns of V and M */
-  const cna_gemm_ukernel *uk = &j->kernels->gemm_ukernel;
+  const cna_gemm_ukernel *uk = &j->kernels->winograd_ukernel;
   const size_t kc_max = j->kernels->gemm_blocking.kc;
   float *v = j->args->workspace[thread], *m = v + 36 * j->in_c * ld;
+  float *scratch = m + 36 * j->out_c * ld;
   const size_t out_plane = l->out.h * l->out.w;
-  cna_f32_winograd43_input(j->args->inputs[0] + image * j->in_c * in->h * in->w, j->in_c, in->h,
+  j->kernels->winograd_input(j->args->inputs[0] + image * j->in_c * in->h * in->w, j->in_c, in->h,
                            in->w, (size_t)l->attrs.pad_top, (size_t)l->attrs.pad_left,
-                           j->tiles_w, t0, count, v);
+                           j->tiles_w, t0, count, v, scratch);
   for (size_t xi = 0; xi < 36; xi++) {
     const float *a = j->prep->packed + xi * j->prep->packed_group;
     const float *b = v + xi * j->in_c * ld;
@@ -266,7 +270,7 @@ static void winograd_task(void *ctx, size_t task, size_t thread) {
     }
   }
   const float *res = j->args->residual;
-  cna_f32_winograd43_output(m, j->out_c, ld, t0, count, j->tiles_w, l->out.h, l->out.w,
+  j->kernels->winograd_output(m, j->out_c, ld, t0, count, j->tiles_w, l->out.h, l->out.w,
                             j->prep->bias, res != NULL ? res + image * j->out_c * out_plane : NULL,
                             j->args->relu, j->args->output + image * j->out_c * out_plane);
 }

@@ -1,0 +1,131 @@
+/* AVX-512F packed micro-kernel: 12 rows of C times 32 columns (two zmm per
+ * row, 24 accumulators), the contract of kernels.h (cna_gemm_tile) on
+ * 32-column B panels. Each k step is two B loads and 24 FMAs, each A value
+ * broadcast once for two FMAs: 14 loads per 24 FMAs, where the 12x16 tile
+ * needs 13 per 12 and is bound by the two load ports before the FMA units.
+ * Tiles of 16 columns or fewer (the right edge) run a one-vector loop, so
+ * a narrow edge costs what it does in the 12x16 kernel. Partial tiles use
+ * masked loads and stores. Compiled with -mavx512f for this file alone;
+ * chosen only when the CPU and the OS support it (kernels/dispatch.c). */
+#include <immintrin.h>
+
+#include "kernels/kernels.h"
+
+#define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+
+/* The mask of the valid lanes among 16 starting at column `from`. */
+static __mmask16 lanes(size_t cols, size_t from) {
+  if (cols >= from + 16) return (__mmask16)0xFFFF;
+  if (cols <= from) return 0;
+  return (__mmask16)((1u << (cols - from)) - 1);
+}
+
+/* Columns 0..15 of the tile when it has no more than 16: one vector per
+ * row, B's panel still 32 wide. */
+static void narrow(const cna_gemm_tile *t) {
+  const size_t rows = t->rows, ldc = t->ldc;
+  const __mmask16 mask = lanes(t->cols, 0);
+  float *c = t->c;
+  __m512 c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11;
+  if (t->accumulate) {
+#define LOAD(r) c##r = r < rows ? _mm512_maskz_loadu_ps(mask, c + r * ldc) : _mm512_setzero_ps();
+    ROWS(LOAD)
+#undef LOAD
+  } else {
+#define START(r) c##r = _mm512_set1_ps(t->bias != NULL && r < rows ? t->bias[r] : 0.0f);
+    ROWS(START)
+#undef START
+  }
+  const float *restrict a = t->a, *restrict b = t->b;
+  for (size_t p = t->kc; p > 0; p--) {
+    const __m512 vb = _mm512_loadu_ps(b);
+#define STEP(r) c##r = _mm512_fmadd_ps(_mm512_set1_ps(a[r]), vb, c##r);
+    ROWS(STEP)
+#undef STEP
+    a += 12;
+    b += 32;
+  }
+  if (t->residual != NULL) {
+#define RES(r)                                                                              \
+  if (r < rows)                                                                             \
+    c##r = _mm512_add_ps(c##r, _mm512_maskz_loadu_ps(mask, t->residual + r * t->ld_residual));
+    ROWS(RES)
+#undef RES
+  }
+  if (t->relu) {
+    /* max(0, x) returns x when x is NaN (the second operand wins). */
+    const __m512 zero = _mm512_setzero_ps();
+#define RELU(r) c##r = _mm512_max_ps(zero, c##r);
+    ROWS(RELU)
+#undef RELU
+  }
+#define STORE(r) \
+  if (r < rows) _mm512_mask_storeu_ps(c + r * ldc, mask, c##r);
+  ROWS(STORE)
+#undef STORE
+}
+
+void cna_f32_gemm_ukernel_12x32__avx512(const cna_gemm_tile *t) {
+  if (t->cols <= 16) {
+    narrow(t);
+    return;
+  }
+  const size_t rows = t->rows, ldc = t->ldc;
+  const __mmask16 lo = lanes(t->cols, 0), hi = lanes(t->cols, 16);
+  float *c = t->c;
+#define DECLARE(r) __m512 c##r##l, c##r##h;
+  ROWS(DECLARE)
+#undef DECLARE
+  if (t->accumulate) {
+#define LOAD(r)                                                                 \
+  c##r##l = r < rows ? _mm512_maskz_loadu_ps(lo, c + r * ldc) : _mm512_setzero_ps(); \
+  c##r##h = r < rows ? _mm512_maskz_loadu_ps(hi, c + r * ldc + 16) : _mm512_setzero_ps();
+    ROWS(LOAD)
+#undef LOAD
+  } else {
+#define START(r)                                                                  \
+  c##r##l = _mm512_set1_ps(t->bias != NULL && r < rows ? t->bias[r] : 0.0f); \
+  c##r##h = c##r##l;
+    ROWS(START)
+#undef START
+  }
+  const float *restrict a = t->a, *restrict b = t->b;
+  for (size_t p = t->kc; p > 0; p--) {
+    const __m512 bl = _mm512_loadu_ps(b), bh = _mm512_loadu_ps(b + 16);
+#define STEP(r)                                 \
+  {                                             \
+    const __m512 ar = _mm512_set1_ps(a[r]);     \
+    c##r##l = _mm512_fmadd_ps(ar, bl, c##r##l); \
+    c##r##h = _mm512_fmadd_ps(ar, bh, c##r##h); \
+  }
+    ROWS(STEP)
+#undef STEP
+    a += 12;
+    b += 32;
+  }
+  if (t->residual != NULL) {
+#define RES(r)                                                                              \
+  if (r < rows) {                                                                           \
+    const float *res = t->residual + r * t->ld_residual;                                    \
+    c##r##l = _mm512_add_ps(c##r##l, _mm512_maskz_loadu_ps(lo, res));                       \
+    c##r##h = _mm512_add_ps(c##r##h, _mm512_maskz_loadu_ps(hi, res + 16));                  \
+  }
+    ROWS(RES)
+#undef RES
+  }
+  if (t->relu) {
+    const __m512 zero = _mm512_setzero_ps();
+#define RELU(r)                             \
+  c##r##l = _mm512_max_ps(zero, c##r##l); \
+  c##r##h = _mm512_max_ps(zero, c##r##h);
+    ROWS(RELU)
+#undef RELU
+  }
+#define STORE(r)                                           \
+  if (r < rows) {                                          \
+    _mm512_mask_storeu_ps(c + r * ldc, lo, c##r##l);       \
+    _mm512_mask_storeu_ps(c + r * ldc + 16, hi, c##r##h);  \
+  }
+  ROWS(STORE)
+#undef STORE
+}
