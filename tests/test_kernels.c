@@ -408,6 +408,67 @@ static void check_nan_and_inf(const cna_gemm_ukernel *uk) {
 
 /* The packed blocks of B read from a convolution's input hold exactly the
  * unfolded matrix's values, for every geometry and block position. */
+/* The dispatched Winograd transforms against the portable ones, bit for
+ * bit (the same operations in the same order): runs of tiles that start
+ * and end mid-row, partial edge tiles, padding 0..2, bias, residual (also
+ * in place, as the plan runs it), ReLU, NaN and Inf. */
+START_TEST(winograd_transforms_match_portable) {
+  const cna__kernels *kernels = cna__kernels_get();
+  static const size_t cases[][6] = {
+      /* channels in_h in_w pad t0 count */
+      {3, 12, 12, 1, 0, 9},   {2, 15, 17, 0, 1, 12}, {5, 18, 18, 2, 3, 20},
+      {1, 56, 56, 1, 13, 48}, {4, 7, 30, 1, 5, 16},  {2, 9, 9, 1, 0, 1},
+  };
+  unsigned seed = 41;
+  for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+    const size_t *c = cases[t];
+    const size_t ch = c[0], h = c[1], w = c[2], pad = c[3], t0 = c[4], count = c[5];
+    const size_t oh = h + 2 * pad - 2, ow = w + 2 * pad - 2, tiles_w = (ow + 3) / 4;
+    const size_t panels = (count + 15) / 16, ld = panels * 16;
+    float *x = malloc(ch * h * w * sizeof *x);
+    for (size_t i = 0; i < ch * h * w; i++) x[i] = uniform(&seed);
+    x[0] = NAN, x[ch * h * w - 1] = INFINITY;
+    const size_t vn = 36 * ld * ch, scratch_n = cna_f32_winograd43_input_scratch(tiles_w, count);
+    float *v1 = calloc(vn, sizeof *v1), *v2 = calloc(vn, sizeof *v2);
+    float *s1 = malloc(scratch_n * sizeof *s1), *s2 = malloc(scratch_n * sizeof *s2);
+    cna_f32_winograd43_input(x, ch, h, w, pad, pad, tiles_w, t0, count, v1, s1);
+    kernels->winograd_input(x, ch, h, w, pad, pad, tiles_w, t0, count, v2, s2);
+    /* Columns past count hold whatever: compare the live ones. */
+    for (size_t xi = 0; xi < 36; xi++)
+      for (size_t p = 0; p < panels; p++)
+        for (size_t k = 0; k < ch; k++)
+          for (size_t l = 0; l < 16 && p * 16 + l < count; l++) {
+            const size_t i = xi * ld * ch + (p * ch + k) * 16 + l;
+            ck_assert_msg(memcmp(&v1[i], &v2[i], sizeof v1[i]) == 0,
+                          "%s input transform, case %zu: %g vs %g", kernels->isa, t,
+                          (double)v1[i], (double)v2[i]);
+          }
+    /* Output: M with out = ch channels, [xi][o][ld]. */
+    const size_t mn = 36 * ch * ld, plane = oh * ow;
+    float *m = malloc(mn * sizeof *m), bias[8];
+    for (size_t i = 0; i < mn; i++) m[i] = uniform(&seed);
+    m[5] = NAN, m[mn - 1] = -INFINITY;
+    for (size_t i = 0; i < ch; i++) bias[i] = uniform(&seed);
+    float *res = malloc(ch * plane * sizeof *res), *y1 = malloc(ch * plane * sizeof *y1);
+    float *y2 = malloc(ch * plane * sizeof *y2);
+    for (size_t i = 0; i < ch * plane; i++) res[i] = uniform(&seed);
+    for (int variant = 0; variant < 6; variant++) {
+      /* residual: none, separate, in place (the output's own values) */
+      const int relu = variant & 1, residual = variant / 2;
+      for (size_t i = 0; i < ch * plane; i++) y1[i] = y2[i] = residual == 2 ? res[i] : 777.0f;
+      cna_f32_winograd43_output(m, ch, ld, t0, count, tiles_w, oh, ow, bias,
+                                residual == 0 ? NULL : residual == 1 ? res : y1, relu, y1);
+      kernels->winograd_output(m, ch, ld, t0, count, tiles_w, oh, ow, bias,
+                               residual == 0 ? NULL : residual == 1 ? res : y2, relu, y2);
+      ck_assert_msg(memcmp(y1, y2, ch * plane * sizeof *y1) == 0,
+                    "%s output transform, case %zu variant %d differs", kernels->isa, t,
+                    variant);
+    }
+    free(x), free(v1), free(v2), free(s1), free(s2), free(m), free(res), free(y1), free(y2);
+  }
+}
+END_TEST
+
 START_TEST(conv_packing_matches_im2col) {
   static const size_t cases[][11] = {
       /* ic ih iw kh kw sh sw pt pl dil (oh ow computed) */
@@ -730,6 +791,7 @@ Suite *cna_test_kernels_suite(void) {
   tcase_add_test(tc, packed_gemm_matches_scalar);
   tcase_add_test(tc, packed_gemm_propagates_nan_and_inf);
   tcase_add_test(tc, conv_packing_matches_im2col);
+  tcase_add_test(tc, winograd_transforms_match_portable);
   tcase_add_test(tc, max_pool_matches_scalar);
   tcase_add_test(tc, fully_connected_matches_scalar);
   tcase_add_test(tc, thread_counts_give_identical_outputs);
