@@ -295,10 +295,14 @@ static void check_packed_gemm(const cna_gemm_ukernel *uk, const char *name) {
       {1, 1, 1},    {6, 16, 1},   {6, 16, 7},   {7, 17, 3},    {5, 15, 2},   {13, 31, 29},
       {12, 32, 64}, {64, 49, 577}, {3, 257, 5}, {11, 300, 37}, {96, 196, 27}, {37, 1, 11},
       {130, 70, 1030}, {8, 12, 1}, {8, 12, 9}, {16, 24, 4}, {9, 13, 2}};
-  /* The machine's blocking, and a tiny one that splits every dimension
-   * into several blocks (k into 3 blocks of 8, 4 and the rest...). */
-  const cna_gemm_blocking blockings[] = {kernels->gemm_blocking,
-                                         {8, uk->mr * 2, uk->nr * 2}};
+  /* The machine's blocking (made multiples of this kernel's tile: it was
+   * chosen for the dispatched one), and a tiny one that splits every
+   * dimension into several blocks (k into blocks of 8...). */
+  const cna_gemm_blocking *machine = &kernels->gemm_blocking;
+  const cna_gemm_blocking blockings[] = {
+      {machine->kc, (machine->mc + uk->mr - 1) / uk->mr * uk->mr,
+       (machine->nc + uk->nr - 1) / uk->nr * uk->nr},
+      {8, uk->mr * 2, uk->nr * 2}};
   unsigned seed = 17;
   for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
     const size_t m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];

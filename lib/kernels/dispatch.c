@@ -98,6 +98,8 @@ static void choose(void) {
                            .gemm_ukernel = {6, 16, cna_f32_gemm_ukernel_6x16__avx2},
                            .gemm_blocking = blocking_for(6, 16),
                            .winograd_ukernel = {6, 16, cna_f32_gemm_ukernel_6x16__avx2},
+                           .winograd_input = cna_f32_winograd43_input__avx2,
+                           .winograd_output = cna_f32_winograd43_output__avx2,
                            .max_pool2d = cna_f32_max_pool2d__avx2,
                            .fully_connected_rows = cna_f32_fully_connected_rows__avx2};
 #if defined(__x86_64__)

@@ -237,7 +237,15 @@ void cna_f32_winograd43_output(const float *restrict m, size_t out_channels, siz
                                size_t out_width, const float *restrict bias,
                                const float *residual, int relu, float *output);
 
-/* The same transforms with AVX-512F (x86-64). */
+/* The same transforms with AVX2 and with AVX-512F (x86). */
+void cna_f32_winograd43_input__avx2(const float *restrict input, size_t in_channels,
+                                    size_t in_height, size_t in_width, size_t pad_top,
+                                    size_t pad_left, size_t tiles_w, size_t t0, size_t count,
+                                    float *restrict v, float *restrict scratch);
+void cna_f32_winograd43_output__avx2(const float *restrict m, size_t out_channels, size_t ld,
+                                     size_t t0, size_t count, size_t tiles_w, size_t out_height,
+                                     size_t out_width, const float *restrict bias,
+                                     const float *residual, int relu, float *output);
 void cna_f32_winograd43_input__avx512(const float *restrict input, size_t in_channels,
                                       size_t in_height, size_t in_width, size_t pad_top,
                                       size_t pad_left, size_t tiles_w, size_t t0, size_t count,
