@@ -16,18 +16,26 @@ void cna_f32_gemm_blocked(const cna_gemm_ukernel *uk, const cna_gemm_blocking *b
                           const cna_gemm_epilogue *ep, float *c, size_t ldc,
                           float *workspace) {
   const size_t mr = uk->mr, nr = uk->nr;
+  const int b_is_matrix = cna_f32_gemm_b_is_matrix(b);
   for (size_t jc = n0; jc < n1; jc += bl->nc) {
     const size_t nc = n1 - jc < bl->nc ? n1 - jc : bl->nc;
     for (size_t pc = 0; pc < k; pc += bl->kc) {
       const size_t kc = k - pc < bl->kc ? k - pc : bl->kc;
       const int first = pc == 0, last = pc + kc == k;
-      cna_f32_gemm_pack_b(b, pc, kc, jc, nc, nr, workspace);
+      /* One block of rows and B a plain matrix (a cheap copy): each panel
+       * of B is packed just before its only use, and read back from L1.
+       * Otherwise the whole block is packed once (gathering a convolution's
+       * input costs more per call) and meets every block of rows. */
+      const int one_block = m1 - m0 <= bl->mc && b_is_matrix;
+      if (!one_block) cna_f32_gemm_pack_b(b, pc, kc, jc, nc, nr, workspace);
       for (size_t ic = m0; ic < m1; ic += bl->mc) {
         const size_t mc = m1 - ic < bl->mc ? m1 - ic : bl->mc;
         for (size_t jr = 0; jr < nc; jr += nr) {
+          if (one_block)
+            cna_f32_gemm_pack_b(b, pc, kc, jc + jr, nc - jr < nr ? nc - jr : nr, nr, workspace);
           cna_gemm_tile t = {
               .kc = kc,
-              .b = workspace + jr * kc,
+              .b = one_block ? workspace : workspace + jr * kc,
               .cols = nc - jr < nr ? nc - jr : nr,
               .accumulate = !first,
               .relu = last && ep->relu,

@@ -147,13 +147,16 @@ PACK_MATRIX(16)
 PACK_MATRIX(32)
 #undef PACK_MATRIX
 
+int cna_f32_gemm_b_is_matrix(const cna_gemm_b_source *b) {
+  const cna_conv2d_params *p = b->conv;
+  return p == NULL || (p->kernel_h == 1 && p->kernel_w == 1 && p->stride_h == 1 &&
+                       p->stride_w == 1 && p->pad_top == 0 && p->pad_left == 0 &&
+                       p->out_height == p->in_height && p->out_width == p->in_width);
+}
+
 void cna_f32_gemm_pack_b(const cna_gemm_b_source *b, size_t k0, size_t kc, size_t n0,
                          size_t nc, size_t nr, float *restrict packed) {
-  if (b->conv != NULL && !(b->conv->kernel_h == 1 && b->conv->kernel_w == 1 &&
-                           b->conv->stride_h == 1 && b->conv->stride_w == 1 &&
-                           b->conv->pad_top == 0 && b->conv->pad_left == 0 &&
-                           b->conv->out_height == b->conv->in_height &&
-                           b->conv->out_width == b->conv->in_width)) {
+  if (!cna_f32_gemm_b_is_matrix(b)) {
     pack_conv(b->conv, b->data, k0, kc, n0, nc, nr, packed);
     return;
   }

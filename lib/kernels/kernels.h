@@ -181,6 +181,9 @@ typedef struct cna_gemm_b_source {
   const cna_conv2d_params *conv;
 } cna_gemm_b_source;
 
+/* Whether B is read as a plain matrix (no source convolution, or a 1x1
+ * stride-1 unpadded one). */
+int cna_f32_gemm_b_is_matrix(const cna_gemm_b_source *b);
 /* Packs rows k0..k0+kc and columns n0..n0+nc of B into panels of nr
  * columns (zero columns pad the last): ceil(nc/nr) * kc * nr floats. */
 void cna_f32_gemm_pack_b(const cna_gemm_b_source *b, size_t k0, size_t kc, size_t n0,
