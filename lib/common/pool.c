@@ -1,9 +1,13 @@
 /* The thread pool (see pool.h). One job at a time: the caller that holds
- * run_lock publishes the job under the mutex, bumps the generation and
- * works too; workers take task indices from an atomic counter, and the last
- * one to finish signals the caller. */
+ * run_lock publishes the job (on its stack) and works on it too; whoever
+ * is running takes task indices from the job's atomic counter. The caller
+ * waits for the tasks, not for the workers: a worker that the OS has not
+ * scheduled yet (another process on its core) never joins a job that is
+ * already done, so a busy machine costs at most the tasks a descheduled
+ * worker took, not a time slice per job. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
@@ -15,19 +19,23 @@
 #include <xmmintrin.h>
 #endif
 
-struct cna__pool {
-  pthread_mutex_t run_lock; /* held by the caller whose job runs */
-  pthread_mutex_t mutex;
-  pthread_cond_t wake, done;
-  pthread_t *threads;
-  size_t num_workers, started;
-  /* The current job, published before generation changes. */
+typedef struct job {
   cna__task_fn fn;
   void *ctx;
   size_t count;
-  atomic_size_t next;
-  atomic_size_t active; /* workers not yet done with the current job */
-  atomic_uint generation;
+  atomic_size_t next; /* the next task to take */
+  atomic_size_t done; /* tasks finished */
+} job;
+
+struct cna__pool {
+  pthread_mutex_t run_lock; /* held by the caller whose job runs */
+  pthread_mutex_t mutex;
+  pthread_cond_t wake, finished;
+  pthread_t *threads;
+  size_t num_workers, started;
+  _Atomic(job *) current; /* NULL between jobs */
+  atomic_size_t users;    /* workers that may be reading current's job */
+  atomic_uint generation; /* bumped per job: wakes the workers */
   atomic_int stop;
 };
 
@@ -48,11 +56,19 @@ static long long now_ns(void) {
   return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
-static void run_tasks(cna__pool *pool, size_t thread) {
+/* Takes and runs tasks until none is left; the one who finishes the last
+ * task wakes the caller (if it sleeps). */
+static void run_tasks(cna__pool *pool, job *j, size_t thread) {
+  const size_t count = j->count;
   for (;;) {
-    const size_t task = atomic_fetch_add_explicit(&pool->next, 1, memory_order_relaxed);
-    if (task >= pool->count) break;
-    pool->fn(pool->ctx, task, thread);
+    const size_t task = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
+    if (task >= count) break;
+    j->fn(j->ctx, task, thread);
+    if (atomic_fetch_add_explicit(&j->done, 1, memory_order_acq_rel) + 1 == count && thread != 0) {
+      pthread_mutex_lock(&pool->mutex);
+      pthread_cond_signal(&pool->finished);
+      pthread_mutex_unlock(&pool->mutex);
+    }
   }
 }
 
@@ -84,12 +100,13 @@ static void *worker_main(void *p) {
     pthread_mutex_unlock(&pool->mutex);
     if (atomic_load_explicit(&pool->stop, memory_order_relaxed)) break;
     seen = atomic_load_explicit(&pool->generation, memory_order_acquire);
-    run_tasks(pool, thread);
-    if (atomic_fetch_sub_explicit(&pool->active, 1, memory_order_acq_rel) == 1) {
-      pthread_mutex_lock(&pool->mutex);
-      pthread_cond_signal(&pool->done);
-      pthread_mutex_unlock(&pool->mutex);
-    }
+    /* Announce ourselves before looking at the job: the caller clears
+     * current and then waits for users to drop to 0, so either it waits
+     * for us or we see NULL (both sequentially consistent). */
+    atomic_fetch_add(&pool->users, 1);
+    job *j = atomic_load(&pool->current);
+    if (j != NULL) run_tasks(pool, j, thread);
+    atomic_fetch_sub(&pool->users, 1);
   }
   return NULL;
 }
@@ -108,7 +125,7 @@ cna_status cna__pool_create(int num_threads, cna__pool **out) {
   pthread_mutex_init(&pool->run_lock, NULL);
   pthread_mutex_init(&pool->mutex, NULL);
   pthread_cond_init(&pool->wake, NULL);
-  pthread_cond_init(&pool->done, NULL);
+  pthread_cond_init(&pool->finished, NULL);
   for (size_t i = 0; i < pool->num_workers; i++) {
     worker_arg *arg = malloc(sizeof *arg);
     int err = arg == NULL ? -1 : 0;
@@ -137,7 +154,7 @@ void cna__pool_destroy(cna__pool *pool) {
   pthread_mutex_unlock(&pool->mutex);
   for (size_t i = 0; i < pool->started; i++) pthread_join(pool->threads[i], NULL);
   pthread_cond_destroy(&pool->wake);
-  pthread_cond_destroy(&pool->done);
+  pthread_cond_destroy(&pool->finished);
   pthread_mutex_destroy(&pool->mutex);
   pthread_mutex_destroy(&pool->run_lock);
   free(pool->threads);
@@ -149,27 +166,33 @@ void cna__pool_run(cna__pool *pool, size_t count, cna__task_fn fn, void *ctx) {
     for (size_t i = 0; i < count; i++) fn(ctx, i, 0);
     return;
   }
+  job j = {.fn = fn, .ctx = ctx, .count = count};
+  atomic_init(&j.next, 0);
+  atomic_init(&j.done, 0);
   pthread_mutex_lock(&pool->mutex);
-  pool->fn = fn;
-  pool->ctx = ctx;
-  pool->count = count;
-  atomic_store_explicit(&pool->next, 0, memory_order_relaxed);
-  atomic_store_explicit(&pool->active, pool->num_workers, memory_order_relaxed);
+  atomic_store(&pool->current, &j);
   atomic_fetch_add_explicit(&pool->generation, 1, memory_order_release);
   pthread_cond_broadcast(&pool->wake);
   pthread_mutex_unlock(&pool->mutex);
-  run_tasks(pool, 0);
-  /* The workers finish the tasks they took: wait for the last. */
+  run_tasks(pool, &j, 0);
+  /* Tasks other threads took: spin briefly, then sleep until the last. */
   const long long until = now_ns() + SPIN_NANOSECONDS;
   int spins = 0;
-  while (atomic_load_explicit(&pool->active, memory_order_acquire) != 0) {
+  while (atomic_load_explicit(&j.done, memory_order_acquire) != count) {
     cpu_relax();
     if (++spins % 64 == 0 && now_ns() > until) break;
   }
   pthread_mutex_lock(&pool->mutex);
-  while (atomic_load_explicit(&pool->active, memory_order_acquire) != 0)
-    pthread_cond_wait(&pool->done, &pool->mutex);
+  while (atomic_load_explicit(&j.done, memory_order_acquire) != count)
+    pthread_cond_wait(&pool->finished, &pool->mutex);
   pthread_mutex_unlock(&pool->mutex);
+  /* The job lives on this stack: wait for workers still inside it (they
+   * find no task left and leave at once). */
+  atomic_store(&pool->current, NULL);
+  while (atomic_load(&pool->users) != 0) {
+    cpu_relax();
+    if (++spins % 1024 == 0) sched_yield();
+  }
   pthread_mutex_unlock(&pool->run_lock);
 }
 
