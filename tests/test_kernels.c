@@ -100,6 +100,11 @@ START_TEST(convolution_through_gemm_matches_direct) {
       {5, 13, 11, 7, 3, 2, 1, 3, 2, 1, 2, 1},     /* dilation, odd sizes */
       {6, 9, 9, 9, 1, 3, 1, 1, 0, 1, 1, 3},       /* asymmetric kernel, groups */
       {1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1},
+      /* The direct grouped kernel: blocks of 8 and 4 channels with
+       * dilation, stride 3, one channel per group with a 5x5 kernel. */
+      {24, 15, 13, 36, 3, 3, 1, 1, 1, 1, 2, 3},
+      {16, 17, 17, 32, 3, 3, 3, 3, 1, 1, 1, 8},
+      {8, 20, 20, 8, 5, 5, 2, 2, 2, 2, 1, 8},
       /* Winograd F(4x4, 3x3): partial tiles, no padding, wider padding,
        * more input channels than one block of k, channels not a multiple
        * of the tile. */

@@ -100,6 +100,7 @@ static void choose(void) {
                            .winograd_ukernel = {6, 16, cna_f32_gemm_ukernel_6x16__avx2},
                            .winograd_input = cna_f32_winograd43_input__avx2,
                            .winograd_output = cna_f32_winograd43_output__avx2,
+                           .conv2d_group = cna_f32_conv2d_group_kernel__avx2,
                            .max_pool2d = cna_f32_max_pool2d__avx2,
                            .fully_connected_rows = cna_f32_fully_connected_rows__avx2};
 #if defined(__x86_64__)
@@ -113,6 +114,7 @@ static void choose(void) {
     table.winograd_ukernel = (cna_gemm_ukernel){12, 16, cna_f32_gemm_ukernel_12x16__avx512};
     table.winograd_input = cna_f32_winograd43_input__avx512;
     table.winograd_output = cna_f32_winograd43_output__avx512;
+    table.conv2d_group = cna_f32_conv2d_group_kernel__avx512;
   }
 #endif
 #elif defined(__aarch64__)

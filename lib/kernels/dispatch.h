@@ -23,6 +23,9 @@ typedef struct cna__kernels {
    * where no SIMD version exists). */
   cna_winograd_input_fn winograd_input;
   cna_winograd_output_fn winograd_output;
+  /* The direct grouped convolution's micro-kernel (NULL: grouped layers
+   * run on the GEMM path). */
+  cna_conv2d_group_kernel conv2d_group;
   size_t l2_bytes; /* this core's L2 (tiles of Winograd's tasks fit it) */
   /* Optional fast kernels (NULL: layers use the reference). */
   void (*max_pool2d)(const cna_pool2d_params *p, const float *restrict input,

@@ -165,6 +165,43 @@ void cna_f32_gemm_ukernel_12x16__avx512(const cna_gemm_tile *tile);
 void cna_f32_gemm_ukernel_12x32__avx512(const cna_gemm_tile *tile);
 void cna_f32_gemm_ukernel_8x12__neon(const cna_gemm_tile *tile);
 
+/* Direct grouped convolution (f32-conv2d-group.c), for groups of few
+ * channels: the input of a group padded once, an ISA kernel sweeping the
+ * output for blocks of CNA_CONV2D_GROUP_BLOCK output channels. */
+#define CNA_CONV2D_GROUP_BLOCK 8
+/* Whether the direct kernel handles this geometry (equal strides of 1 to
+ * 4, at most 64 taps). */
+int cna_f32_conv2d_group_supported(const cna_conv2d_params *p);
+/* Floats of the weights packed for it (p: the whole layer). */
+size_t cna_f32_conv2d_group_packed_size(const cna_conv2d_params *p);
+/* Packs the layer's weights (out, in/groups, kh, kw), each output channel
+ * times scale[o] (NULL: 1), as [group][block][in][tap][BLOCK], zeros past
+ * a group's channels. */
+void cna_f32_conv2d_group_pack(const cna_conv2d_params *p, const float *restrict weights,
+                               const float *restrict scale, float *restrict packed);
+/* The micro-kernel: rows (4 or BLOCK) output channels, the virtual pixels
+ * 0..vn of each (vn a multiple of 64) into out (rows of vn). Tap t of
+ * virtual pixel v reads input[c * plane + v + offsets[t]] for input
+ * channel c; weights as packed, from the block's first. */
+typedef void (*cna_conv2d_group_kernel)(size_t rows, const float *input, size_t channels,
+                                        size_t plane, const ptrdiff_t *offsets, size_t taps,
+                                        const float *weights, size_t vn, float *out);
+void cna_f32_conv2d_group_kernel__avx2(size_t rows, const float *input, size_t channels,
+                                       size_t plane, const ptrdiff_t *offsets, size_t taps,
+                                       const float *weights, size_t vn, float *out);
+void cna_f32_conv2d_group_kernel__avx512(size_t rows, const float *input, size_t channels,
+                                         size_t plane, const ptrdiff_t *offsets, size_t taps,
+                                         const float *weights, size_t vn, float *out);
+/* Floats of workspace for one group (p: one group's geometry, groups = 1). */
+size_t cna_f32_conv2d_group_workspace(const cna_conv2d_params *p);
+/* One group of one image (p: its geometry, groups = 1): input and output
+ * its first planes, packed its weights, bias / residual its channels' (or
+ * NULL), ReLU (NaN kept) if relu. */
+void cna_f32_conv2d_group(cna_conv2d_group_kernel kernel, const cna_conv2d_params *p,
+                          const float *restrict input, const float *restrict packed,
+                          const float *restrict bias, const float *residual, int relu,
+                          float *output, float *restrict workspace);
+
 /* Floats of A packed into panels of mr rows (zero rows pad the last). */
 size_t cna_f32_gemm_packed_a_size(size_t m, size_t k, size_t mr);
 /* Packs A (m x k, leading dimension lda): panel p holds rows p*mr.., as k

@@ -109,7 +109,39 @@ typedef struct conv_prepared {
   const float *packed; /* groups x packed_group floats; Winograd: 36 x packed_group */
   size_t packed_group;
   int winograd;
+  int grouped; /* the direct grouped kernel's layout */
 } conv_prepared;
+
+static cna_conv2d_params layer_params(const cna__layer *layer, const cna__shape *in) {
+  const cna__attrs *a = &layer->attrs;
+  return (cna_conv2d_params){
+      .in_channels = in->c, .in_height = in->h, .in_width = in->w,
+      .out_channels = layer->out.c, .out_height = layer->out.h, .out_width = layer->out.w,
+      .kernel_h = (size_t)a->kernel_h, .kernel_w = (size_t)a->kernel_w,
+      .stride_h = (size_t)a->stride_h, .stride_w = (size_t)a->stride_w,
+      .pad_top = (size_t)a->pad_top, .pad_left = (size_t)a->pad_left,
+      .dilation_h = (size_t)a->dilation_h, .dilation_w = (size_t)a->dilation_w,
+      .groups = (size_t)a->groups,
+  };
+}
+
+/* One group's geometry. */
+static cna_conv2d_params group_params(const cna_conv2d_params *p) {
+  cna_conv2d_params g = *p;
+  g.in_channels = p->in_channels / p->groups;
+  g.out_channels = p->out_channels / p->groups;
+  g.groups = 1;
+  return g;
+}
+
+/* Grouped convolutions with few output channels per group run on the
+ * direct kernel: the GEMM path would pack (unfold) each group's input for
+ * a handful of multiply-adds per packed value. */
+static int use_grouped_direct(const cna__layer *layer, const cna__shape *in) {
+  const cna_conv2d_params p = layer_params(layer, in);
+  return cna__kernels_get()->conv2d_group != NULL && p.groups > 1 &&
+         p.out_channels / p.groups <= 32 && cna_f32_conv2d_group_supported(&p);
+}
 
 /* Winograd F(4x4, 3x3) for 3x3 stride-1 convolutions, where it measures
  * faster: enough channels for the 36 products to be real GEMMs and enough
@@ -148,9 +180,13 @@ static cna_status conv2d_prepare(const cna__layer *layer, const cna__shape *inpu
   const size_t out_group = out_c / groups;
   const size_t k = inputs[0].c / groups * (size_t)a->kernel_h * (size_t)a->kernel_w;
   const int winograd = use_winograd(layer, &inputs[0]);
+  const int grouped = !winograd && use_grouped_direct(layer, &inputs[0]);
+  const cna_conv2d_params params = layer_params(layer, &inputs[0]);
   const size_t mr = winograd ? kernels->winograd_ukernel.mr : kernels->gemm_ukernel.mr;
-  const size_t packed_group = winograd ? cna_f32_gemm_packed_a_size(out_c, inputs[0].c, mr)
-                                       : cna_f32_gemm_packed_a_size(out_group, k, mr);
+  const size_t packed_group =
+      winograd  ? cna_f32_gemm_packed_a_size(out_c, inputs[0].c, mr)
+      : grouped ? cna_f32_conv2d_group_packed_size(&params) / groups
+                : cna_f32_gemm_packed_a_size(out_group, k, mr);
   const size_t parts = winograd ? 36 : groups;
   const int has_bias = a->bias || bn != NULL;
   size_t floats = 16 + (has_bias ? align_floats(out_c) : 0), total;
@@ -196,6 +232,8 @@ static cna_status conv2d_prepare(const cna__layer *layer, const cna__shape *inpu
       cna_f32_gemm_pack_a(out_c, in_c, u + xi * out_c * in_c, in_c, NULL, mr,
                           packed + xi * packed_group);
     free(u);
+  } else if (grouped) {
+    cna_f32_conv2d_group_pack(&params, tensors[0], scale, packed);
   } else {
     for (size_t g = 0; g < groups; g++)
       cna_f32_gemm_pack_a(out_group, k, tensors[0] + g * out_group * k, k,
@@ -203,13 +241,18 @@ static cna_status conv2d_prepare(const cna__layer *layer, const cna__shape *inpu
                           packed + g * packed_group);
   }
   free(scale);
-  *prep = (conv_prepared){bias, packed, packed_group, winograd};
+  *prep = (conv_prepared){bias, packed, packed_group, winograd, grouped};
   *state = prep;
   return CNA_OK;
 }
 
 static size_t conv2d_workspace(const cna__layer *layer, const cna__shape *inputs) {
   const cna__kernels *kernels = cna__kernels_get();
+  if (use_grouped_direct(layer, &inputs[0]) && !use_winograd(layer, &inputs[0])) {
+    const cna_conv2d_params p = layer_params(layer, &inputs[0]);
+    const cna_conv2d_params g = group_params(&p);
+    return cna_f32_conv2d_group_workspace(&g);
+  }
   if (!use_winograd(layer, &inputs[0])) {
     /* One packed block of B: at most kc x nc, less for small layers. */
     const cna__attrs *a = &layer->attrs;
@@ -364,21 +407,49 @@ static cna_status conv2d_fast(const cna__layer *layer, const cna__forward_args *
   return CNA_OK;
 }
 
+/* ---------------------------------------------- direct grouped kernel */
+
+typedef struct grouped_job {
+  const cna__forward_args *args;
+  const conv_prepared *prep;
+  cna_conv2d_group_kernel kernel;
+  cna_conv2d_params group;
+  size_t groups;
+} grouped_job;
+
+/* One group of one image. */
+static void grouped_task(void *ctx, size_t task, size_t thread) {
+  const grouped_job *j = ctx;
+  const cna_conv2d_params *p = &j->group;
+  const size_t g = task % j->groups, b = task / j->groups;
+  const size_t in_group = p->in_channels * p->in_height * p->in_width;
+  const size_t out_group = p->out_channels * p->out_height * p->out_width;
+  const size_t out_offset = (b * j->groups + g) * out_group;
+  const float *residual = j->args->residual;
+  cna_f32_conv2d_group(j->kernel, p, j->args->inputs[0] + (b * j->groups + g) * in_group,
+                       j->prep->packed + g * j->prep->packed_group,
+                       j->prep->bias != NULL ? j->prep->bias + g * p->out_channels : NULL,
+                       residual != NULL ? residual + out_offset : NULL, j->args->relu,
+                       j->args->output + out_offset, j->args->workspace[thread]);
+}
+
+static cna_status conv2d_grouped(const cna__forward_args *args, const cna_conv2d_params *p) {
+  const grouped_job j = {.args = args, .prep = args->prepared,
+                         .kernel = cna__kernels_get()->conv2d_group,
+                         .group = group_params(p), .groups = p->groups};
+  cna__pool_run(args->pool, args->batch * p->groups, grouped_task, (void *)&j);
+  return CNA_OK;
+}
+
 static cna_status conv2d_forward(const cna__layer *layer, const cna__forward_args *args) {
   const cna__attrs *a = &layer->attrs;
   const cna__shape *in = &args->input_shapes[0];
-  const cna_conv2d_params p = {
-      .in_channels = in->c, .in_height = in->h, .in_width = in->w,
-      .out_channels = layer->out.c, .out_height = layer->out.h, .out_width = layer->out.w,
-      .kernel_h = (size_t)a->kernel_h, .kernel_w = (size_t)a->kernel_w,
-      .stride_h = (size_t)a->stride_h, .stride_w = (size_t)a->stride_w,
-      .pad_top = (size_t)a->pad_top, .pad_left = (size_t)a->pad_left,
-      .dilation_h = (size_t)a->dilation_h, .dilation_w = (size_t)a->dilation_w,
-      .groups = (size_t)a->groups,
-  };
-  if (args->prepared != NULL)
-    return ((const conv_prepared *)args->prepared)->winograd ? conv2d_winograd(layer, args)
-                                                             : conv2d_fast(layer, args, &p);
+  const cna_conv2d_params p = layer_params(layer, in);
+  const conv_prepared *prep = args->prepared;
+  if (prep != NULL)
+    return prep->winograd  ? conv2d_winograd(layer, args)
+           : prep->grouped ? conv2d_grouped(args, &p)
+                           : conv2d_fast(layer, args, &p);
   const size_t in_size = in->c * in->h * in->w;
   const size_t out_size = layer->out.c * layer->out.h * layer->out.w;
   const float *bias = a->bias ? args->tensors[1] : NULL;

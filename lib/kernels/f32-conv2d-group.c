@@ -1,0 +1,145 @@
+/* Grouped convolution with few channels per group (ResNeXt's 32 groups of
+ * 4 to 32): a direct kernel, since packing the unfolded input per group
+ * (what the GEMM path needs) costs more than the few multiply-adds each
+ * packed value feeds.
+ *
+ * The group's input is copied once, zero-padded, and split by stride
+ * phase: padded element (y, x) goes to phase (y % s, x % s) at (y / s,
+ * x / s), each phase a wq-wide plane. Output pixel (oy, ox) is then
+ * "virtual" pixel v = oy * wq + ox, and its tap (ky, kx) reads phase
+ * ((ky * dh) % s, (kx * dw) % s) at v + (ky * dh / s) * wq + kx * dw / s:
+ * contiguous in v for every stride. An ISA micro-kernel sweeps v in whole
+ * vectors for 4 or 8 output channels at a time (the wq - out_width virtual
+ * columns past each row are computed and dropped); this file does the
+ * padding, the weight layout, and the bias / residual / ReLU on the way
+ * out. */
+#include <string.h>
+
+#include "kernels/kernels.h"
+
+enum { BLOCK = CNA_CONV2D_GROUP_BLOCK, STEP = 64 /* virtual pixels per kernel sweep, at most */ };
+
+int cna_f32_conv2d_group_supported(const cna_conv2d_params *p) {
+  return p->stride_h == p->stride_w && p->stride_w >= 1 && p->stride_w <= 4 &&
+         p->kernel_h * p->kernel_w <= 64;
+}
+
+typedef struct geometry {
+  size_t s, wq, hq; /* stride, phase plane width and height */
+  size_t plane;     /* floats per input channel: s * s phase planes */
+  size_t vn;        /* virtual pixels, a multiple of STEP */
+  size_t padded;    /* floats of the padded input, with slack */
+} geometry;
+
+static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
+
+static geometry geometry_of(const cna_conv2d_params *p) {
+  geometry g;
+  g.s = p->stride_w;
+  /* Wide enough for the image and for every tap of every valid output. */
+  const size_t reach_w = p->out_width + (p->kernel_w - 1) * p->dilation_w / g.s;
+  const size_t reach_h = p->out_height + (p->kernel_h - 1) * p->dilation_h / g.s;
+  g.wq = ceil_div(p->pad_left + p->in_width, g.s);
+  if (g.wq < reach_w) g.wq = reach_w;
+  g.hq = ceil_div(p->pad_top + p->in_height, g.s);
+  if (g.hq < reach_h) g.hq = reach_h;
+  g.plane = g.s * g.s * g.hq * g.wq;
+  g.vn = ceil_div(p->out_height * g.wq, STEP) * STEP;
+  /* The dropped virtual pixels of the last channel's last sweep read up to
+   * vn + one plane past its start. */
+  g.padded = p->in_channels * g.plane + g.vn + STEP;
+  return g;
+}
+
+size_t cna_f32_conv2d_group_workspace(const cna_conv2d_params *p) {
+  const geometry g = geometry_of(p);
+  return g.padded + BLOCK * g.vn;
+}
+
+size_t cna_f32_conv2d_group_packed_size(const cna_conv2d_params *p) {
+  const size_t m = p->out_channels / p->groups, c = p->in_channels / p->groups;
+  return p->groups * ((m + BLOCK - 1) / BLOCK * BLOCK) * c * p->kernel_h * p->kernel_w;
+}
+
+void cna_f32_conv2d_group_pack(const cna_conv2d_params *p, const float *restrict weights,
+                               const float *restrict scale, float *restrict packed) {
+  const size_t m = p->out_channels / p->groups, c = p->in_channels / p->groups;
+  const size_t taps = p->kernel_h * p->kernel_w;
+  for (size_t g = 0; g < p->groups; g++)
+    for (size_t b0 = 0; b0 < m; b0 += BLOCK)
+      for (size_t ci = 0; ci < c; ci++)
+        for (size_t t = 0; t < taps; t++)
+          for (size_t j = 0; j < BLOCK; j++) {
+            const size_t o = g * m + b0 + j;
+            *packed++ = b0 + j < m ? weights[(o * c + ci) * taps + t] *
+                                         (scale != NULL ? scale[o] : 1.0f)
+                                   : 0.0f;
+          }
+}
+
+/* One output row: bias, then the residual, then ReLU (NaN stays). The
+ * residual may be the output itself (the plan adds in place). */
+static void finish_row(const float *restrict src, float b, const float *add, int relu,
+                       size_t n, float *dst) {
+  if (add != NULL)
+    for (size_t x = 0; x < n; x++) dst[x] = src[x] + b + add[x];
+  else
+    for (size_t x = 0; x < n; x++) dst[x] = src[x] + b;
+  if (relu)
+    for (size_t x = 0; x < n; x++) dst[x] = dst[x] < 0.0f ? 0.0f : dst[x];
+}
+
+void cna_f32_conv2d_group(cna_conv2d_group_kernel kernel, const cna_conv2d_params *p,
+                          const float *restrict input, const float *restrict packed,
+                          const float *restrict bias, const float *residual, int relu,
+                          float *output, float *restrict workspace) {
+  const geometry g = geometry_of(p);
+  const size_t c = p->in_channels, m = p->out_channels, s = g.s, phase = g.hq * g.wq;
+  const size_t taps = p->kernel_h * p->kernel_w, out_plane = p->out_height * p->out_width;
+  float *padded = workspace, *virtual_out = workspace + g.padded;
+  memset(padded, 0, g.padded * sizeof *padded);
+  for (size_t ci = 0; ci < c; ci++) {
+    float *dst = padded + ci * g.plane;
+    for (size_t y = 0; y < p->in_height; y++) {
+      const float *src = input + (ci * p->in_height + y) * p->in_width;
+      const size_t py = y + p->pad_top;
+      float *row = dst + (py % s * s) * phase + py / s * g.wq;
+      if (s == 1) {
+        memcpy(row + p->pad_left, src, p->in_width * sizeof *src);
+        continue;
+      }
+      /* Column pad_left + x goes to phase (pad_left + x) % s, at
+       * (pad_left + x) / s: phase by phase, strided reads (the compiler
+       * vectorizes stride 2, the zoo's). */
+      for (size_t r = 0; r < s; r++) {
+        const size_t x0 = (r + s - p->pad_left % s) % s;
+        if (x0 >= p->in_width) continue;
+        float *to = row + r * phase + (p->pad_left + x0) / s;
+        const size_t count = (p->in_width - x0 + s - 1) / s;
+        if (s == 2)
+          for (size_t i = 0; i < count; i++) to[i] = src[x0 + 2 * i];
+        else
+          for (size_t i = 0; i < count; i++) to[i] = src[x0 + s * i];
+      }
+    }
+  }
+  ptrdiff_t offsets[64];
+  for (size_t t = 0; t < taps; t++) {
+    const size_t dy = t / p->kernel_w * p->dilation_h, dx = t % p->kernel_w * p->dilation_w;
+    offsets[t] = (ptrdiff_t)((dy % s * s + dx % s) * phase + dy / s * g.wq + dx / s);
+  }
+  for (size_t b0 = 0; b0 < m; b0 += BLOCK) {
+    const size_t rows = m - b0 < BLOCK ? m - b0 : BLOCK;
+    kernel(rows <= BLOCK / 2 ? BLOCK / 2 : BLOCK, padded, c, g.plane, offsets, taps,
+           packed + b0 * c * taps, g.vn, virtual_out);
+    for (size_t j = 0; j < rows; j++) {
+      const float b = bias != NULL ? bias[b0 + j] : 0.0f;
+      const float *add = residual != NULL ? residual + (b0 + j) * out_plane : NULL;
+      float *dst = output + (b0 + j) * out_plane;
+      const size_t ow = p->out_width;
+      for (size_t oy = 0; oy < p->out_height; oy++)
+        finish_row(virtual_out + j * g.vn + oy * g.wq, b, add != NULL ? add + oy * ow : NULL,
+                   relu, ow, dst + oy * ow);
+    }
+  }
+}
