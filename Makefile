@@ -186,15 +186,16 @@ check-torch: parity
 
 # ---------------------------------------------------------------- fuzzing
 
-# libFuzzer targets (tests/fuzz) built with clang against a copy of the
-# library compiled with coverage instrumentation, AddressSanitizer (with leak
-# detection) and UndefinedBehaviorSanitizer, in build-fuzz/. `make fuzz`
+# libFuzzer targets (tests/fuzz: the .cna loader, the builder, PNG input)
+# built with clang against a copy of the library compiled with coverage
+# instrumentation, AddressSanitizer (with leak detection) and
+# UndefinedBehaviorSanitizer, in build-fuzz/. `make fuzz`
 # runs each target FUZZ_SECONDS; `make fuzz-replay` runs every committed
 # input once (seeds, crash regressions, the golden model files).
 FUZZ_CC ?= clang
 FUZZ_BUILD := build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := load builder
+FUZZ_TARGETS := load builder png
 FUZZ_LIB := $(FUZZ_BUILD)/lib/libcnnarch.a
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz/fuzz_%)
 FUZZ_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
@@ -224,10 +225,10 @@ fuzz-replay: fuzz-build
 
 # Regenerates the committed seed corpora (tests/fuzz/corpus).
 fuzz-seeds: $(STATIC)
-	@mkdir -p $(BUILD)/tests tests/fuzz/corpus/load tests/fuzz/corpus/builder
+	@mkdir -p $(BUILD)/tests tests/fuzz/corpus/load tests/fuzz/corpus/builder tests/fuzz/corpus/png
 	$(CC) $(CFLAGS) $(BASE_CFLAGS) -Itests -o $(BUILD)/tests/make_seeds tests/fuzz/make_seeds.c \
 	  tests/support/every_layer.c $(STATIC) $(LIBS)
-	$(BUILD)/tests/make_seeds tests/fuzz/corpus
+	$(BUILD)/tests/make_seeds tests/fuzz/corpus $(sort $(wildcard tests/image/*.png))
 
 # ---------------------------------------------------------------- valgrind
 
