@@ -283,6 +283,7 @@ bench: deps-build
 	@$(MAKE) --no-print-directory all $(BENCHES)
 	@$(BUILD)/tests/gemm_bench
 	@$(BUILD)/tests/load_bench
+	@$(BUILD)/tests/denormal_bench
 	@python3 tests/bench/compare.py --build $(BUILD) --models $(BENCH_MODELS) \
 	  --batches $(BENCH_BATCHES) --threads $(BENCH_THREADS)
 
@@ -322,7 +323,7 @@ help:
 	@echo "make            build $(SHARED), $(STATIC) and the examples"
 	@echo "make check      run every test (installs Debian's check package if root)"
 	@echo "make demo       print the notes' architecture comparison, with latency"
-	@echo "make bench      benchmarks: FMA peak and GEMM, model load time, and every"
+	@echo "make bench      benchmarks: FMA peak and GEMM, model load time, denormals, and every"
 	@echo "                model at batch 1/8, 1/2 threads beside ONNX Runtime"
 	@echo "make install    install (PREFIX=$(PREFIX), DESTDIR for staging)"
 	@echo "make check SANITIZE=address,undefined   the tests under sanitizers"
