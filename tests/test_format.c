@@ -33,7 +33,7 @@ static void expect_same_net(const cna_net *a, const cna_net *b) {
     ck_assert_ok(cna_net_layer_output_shape(a, i, sa));
     ck_assert_ok(cna_net_layer_output_shape(b, i, sb));
     ck_assert_int_eq(memcmp(sa, sb, sizeof sa), 0);
-    for (int stat = CNA_STAT_PARAMS; stat <= CNA_STAT_BUFFERS; stat++) {
+    for (int stat = CNA_STAT_PARAMS; stat <= CNA_STAT_OPS; stat++) {
       uint64_t va, vb;
       ck_assert_ok(cna_net_layer_stat(a, i, (cna_stat)stat, &va));
       ck_assert_ok(cna_net_layer_stat(b, i, (cna_stat)stat, &vb));
