@@ -271,6 +271,12 @@ class Net:
         return self._total("macs")
 
     @property
+    def ops(self):
+        """Upper bound of a forward pass's operations per image: MACs plus
+        the window reads of pooling, LRN and softmax (CNA_STAT_OPS)."""
+        return self._total("ops")
+
+    @property
     def activation_bytes(self):
         """Activation memory per image, as the notes count it."""
         return self._total("activation_bytes")
