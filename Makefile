@@ -207,15 +207,16 @@ check-torch: parity
 
 # ---------------------------------------------------------------- fuzzing
 
-# libFuzzer targets (tests/fuzz) built with clang against a copy of the
-# library compiled with coverage instrumentation, AddressSanitizer (with leak
-# detection) and UndefinedBehaviorSanitizer, in build-fuzz/. `make fuzz`
+# libFuzzer targets (tests/fuzz: the .cna loader, the builder, PNG input)
+# built with clang against a copy of the library compiled with coverage
+# instrumentation, AddressSanitizer (with leak detection) and
+# UndefinedBehaviorSanitizer, in build-fuzz/. `make fuzz`
 # runs each target FUZZ_SECONDS; `make fuzz-replay` runs every committed
 # input once (seeds, crash regressions, the golden model files).
 FUZZ_CC ?= clang
 FUZZ_BUILD := build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := load builder
+FUZZ_TARGETS := load builder png
 FUZZ_LIB := $(FUZZ_BUILD)/lib/libcnnarch.a
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz/fuzz_%)
 FUZZ_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
@@ -245,10 +246,10 @@ fuzz-replay: fuzz-build
 
 # Regenerates the committed seed corpora (tests/fuzz/corpus).
 fuzz-seeds: $(STATIC)
-	@mkdir -p $(BUILD)/tests tests/fuzz/corpus/load tests/fuzz/corpus/builder
+	@mkdir -p $(BUILD)/tests tests/fuzz/corpus/load tests/fuzz/corpus/builder tests/fuzz/corpus/png
 	$(CC) $(CFLAGS) $(BASE_CFLAGS) -Itests -o $(BUILD)/tests/make_seeds tests/fuzz/make_seeds.c \
 	  tests/support/every_layer.c $(STATIC) $(LIBS)
-	$(BUILD)/tests/make_seeds tests/fuzz/corpus
+	$(BUILD)/tests/make_seeds tests/fuzz/corpus $(sort $(wildcard tests/image/*.png))
 
 # ---------------------------------------------------------------- valgrind
 
@@ -346,6 +347,7 @@ bench: deps-build
 	@$(MAKE) --no-print-directory all $(BENCHES)
 	@$(BUILD)/tests/gemm_bench
 	@$(BUILD)/tests/load_bench
+	@$(BUILD)/tests/denormal_bench
 	@python3 tests/bench/compare.py --build $(BUILD) --models $(BENCH_MODELS) \
 	  --batches $(BENCH_BATCHES) --threads $(BENCH_THREADS)
 
@@ -385,7 +387,7 @@ help:
 	@echo "make            build $(SHARED), $(STATIC) and the examples"
 	@echo "make check      run every test (installs Debian's check package if root)"
 	@echo "make demo       print the notes' architecture comparison, with latency"
-	@echo "make bench      benchmarks: FMA peak and GEMM, model load time, and every"
+	@echo "make bench      benchmarks: FMA peak and GEMM, model load time, denormals, and every"
 	@echo "                model at batch 1/8, 1/2 threads beside ONNX Runtime"
 	@echo "make install    install (PREFIX=$(PREFIX), DESTDIR for staging)"
 	@echo "make check SANITIZE=address,undefined   the tests under sanitizers"

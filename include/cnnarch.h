@@ -474,7 +474,23 @@ typedef enum cna_stat {
   CNA_STAT_DEPTH = 8,
   /* Parameter tensor buffers that are not parameters (batch norm running
    * mean and variance), in elements. */
-  CNA_STAT_BUFFERS = 9
+  CNA_STAT_BUFFERS = 9,
+  /* Operations per image: an upper bound of a forward pass's arithmetic
+   * (adds, multiplies, compares), to bound the time an untrusted model
+   * takes before running it (docs/security.md). MACS, plus:
+   *   max and average pooling: min(kernel_h, in_h) x min(kernel_w, in_w)
+   *     per output, plus C x out_h x (in_w + pad_left + pad_right) x
+   *     (those two window sides added), the row passes of the separable
+   *     kernels (so large strides are covered too);
+   *   adaptive average pooling: C x (in_h + out_h - 1) x (in_w + out_w - 1)
+   *     (adjacent bins share at most one row or column);
+   *   global average pooling: its input's elements; LRN: min(size, C) per
+   *     output; softmax: 3 per output;
+   *   every other layer, convolution and fully connected included: one
+   *     per output element; the input layer: 0.
+   * Like MACS it is a figure of the layers' definitions: Winograd
+   * convolutions do fewer multiplications than their MACS. Saturates. */
+  CNA_STAT_OPS = 10
 } cna_stat;
 
 /* Number of layers, the input layer included. Errors: INVALID_ARGUMENT. */

@@ -180,6 +180,7 @@ START_TEST(enum_values_are_pinned) {
   ck_assert_int_eq(CNA_STAT_RF_JUMP_WIDTH, 7);
   ck_assert_int_eq(CNA_STAT_DEPTH, 8);
   ck_assert_int_eq(CNA_STAT_BUFFERS, 9);
+  ck_assert_int_eq(CNA_STAT_OPS, 10);
 }
 END_TEST
 
@@ -1243,22 +1244,74 @@ START_TEST(net_unknown_stat) {
   ck_assert_status(cna_net_layer_stat(net, 1, (cna_stat)99, &value),
                    CNA_ERROR_INVALID_ARGUMENT);
   ck_assert_message_has("99");
-  ck_assert_status(cna_net_layer_stat(net, 1, (cna_stat)10, &value),
+  ck_assert_status(cna_net_layer_stat(net, 1, (cna_stat)11, &value),
                    CNA_ERROR_INVALID_ARGUMENT);
   ck_assert_status(cna_net_layer_stat(net, 1, (cna_stat)-1, &value),
                    CNA_ERROR_INVALID_ARGUMENT);
   ck_assert_status(cna_net_total_stat(net, (cna_stat)99, &value), CNA_ERROR_INVALID_ARGUMENT);
   ck_assert_message_has("99");
-  ck_assert_status(cna_net_total_stat(net, (cna_stat)10, &value), CNA_ERROR_INVALID_ARGUMENT);
+  ck_assert_status(cna_net_total_stat(net, (cna_stat)11, &value), CNA_ERROR_INVALID_ARGUMENT);
   ck_assert_uint_eq(value, 12345);
   /* Every pinned stat is accepted by both. */
-  for (int s = CNA_STAT_PARAMS; s <= CNA_STAT_BUFFERS; s++) {
+  for (int s = CNA_STAT_PARAMS; s <= CNA_STAT_OPS; s++) {
     ck_assert_ok(cna_net_layer_stat(net, 1, (cna_stat)s, &value));
     ck_assert_ok(cna_net_total_stat(net, (cna_stat)s, &value));
   }
   /* conv1: 4*3*3*3 weights + 4 biases. */
   ck_assert_ok(cna_net_layer_stat(net, 1, CNA_STAT_PARAMS, &value));
   ck_assert_uint_eq(value, 4 * 3 * 3 * 3 + 4);
+  cna_net_destroy(net);
+}
+END_TEST
+
+START_TEST(net_ops_figure) {
+  /* CNA_STAT_OPS, layer by layer (cnnarch.h gives the rule), on a 3x8x10
+   * input: MACS plus the reads of window reductions, else one per output. */
+  cna_builder *b;
+  cna_net *net;
+  ck_assert_ok(cna_builder_create(&b));
+  ck_assert_ok(cna_builder_input(b, "x", 3, 8, 10));
+  ck_assert_ok(cna_builder_conv2d(b, "conv", "x", 4, 3, 1, 1, 1));   /* 4x8x10 */
+  ck_assert_ok(cna_builder_relu(b, "relu", "conv"));
+  ck_assert_ok(cna_builder_max_pool2d(b, "max", "relu", 3, 2, 1, 0)); /* 4x4x5 */
+  ck_assert_ok(cna_builder_avg_pool2d(b, "avg", "relu", 9, 1, 4, 0, 1)); /* window > 8 rows */
+  ck_assert_ok(cna_builder_adaptive_avg_pool2d(b, "adaptive", "relu", 3, 4));
+  ck_assert_ok(cna_builder_lrn(b, "lrn", "relu", 5, 1e-4f, 0.75f, 2.0f));
+  ck_assert_ok(cna_builder_global_avg_pool(b, "global", "lrn"));
+  ck_assert_ok(cna_builder_softmax(b, "softmax", "global"));
+  ck_assert_ok(cna_builder_flatten(b, "flat", "max"));
+  ck_assert_ok(cna_builder_fully_connected(b, "fc", "flat", 6, 1));
+  ck_assert_ok(cna_builder_build(b, NULL, &net));
+  cna_builder_destroy(b);
+  static const struct {
+    const char *layer;
+    uint64_t ops;
+  } want[] = {
+      {"x", 0},
+      {"conv", 4 * 8 * 10 * (3 * 3 * 3) + 4 * 8 * 10}, /* MACs + one per output */
+      {"relu", 4 * 8 * 10},
+      /* Windows clipped to the input, plus the separable row passes over
+       * the padded width: C x out_h x (in_w + pads) x (kh + kw). */
+      {"max", 4 * 4 * 5 * (3 * 3) + 4 * 4 * (10 + 2) * (3 + 3)},
+      {"avg", 4 * 8 * 10 * (8 * 9) + 4 * 8 * (10 + 8) * (8 + 9)}, /* 9x9 clipped to 8 rows */
+      {"adaptive", 4 * (8 + 3 - 1) * (10 + 4 - 1)}, /* C x (in + out - 1)^2 */
+      {"lrn", 4 * 8 * 10 * 4},                      /* size 5 clipped to 4 channels */
+      {"global", 4 * 8 * 10},
+      {"softmax", 4 * 3},
+      {"flat", 4 * 4 * 5},
+      {"fc", 80 * 6 + 6},
+  };
+  uint64_t total = 0, value;
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+    size_t index;
+    ck_assert_ok(cna_net_find_layer(net, want[i].layer, &index));
+    ck_assert_ok(cna_net_layer_stat(net, index, CNA_STAT_OPS, &value));
+    ck_assert_msg(value == want[i].ops, "%s: OPS %llu, expected %llu", want[i].layer,
+                  (unsigned long long)value, (unsigned long long)want[i].ops);
+    total += value;
+  }
+  ck_assert_ok(cna_net_total_stat(net, CNA_STAT_OPS, &value));
+  ck_assert_uint_eq(value, total); /* the sum over every layer */
   cna_net_destroy(net);
 }
 END_TEST
@@ -1684,6 +1737,7 @@ Suite *cna_test_api_suite(void) {
   tcase_add_test(net, net_layer_index_out_of_range);
   tcase_add_test(net, net_layer_input_out_of_range);
   tcase_add_test(net, net_unknown_stat);
+  tcase_add_test(net, net_ops_figure);
   tcase_add_test(net, net_find_layer_and_tensor);
   tcase_add_test(net, net_tensor_index_out_of_range);
   tcase_add_test(net, net_tensor_count_mismatch);

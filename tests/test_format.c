@@ -1,13 +1,15 @@
 /* The .cna format: save then load gives the same net, bit for bit, for
  * every zoo entry, from files and memory, compressed or not; the file
  * is replaced atomically. Damaged files: tests/test_format_corrupt.c. */
-#define _POSIX_C_SOURCE 200809L /* mkdtemp */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp, fork, sigaction, truncate */
 #include <math.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tests.h"
@@ -31,7 +33,7 @@ static void expect_same_net(const cna_net *a, const cna_net *b) {
     ck_assert_ok(cna_net_layer_output_shape(a, i, sa));
     ck_assert_ok(cna_net_layer_output_shape(b, i, sb));
     ck_assert_int_eq(memcmp(sa, sb, sizeof sa), 0);
-    for (int stat = CNA_STAT_PARAMS; stat <= CNA_STAT_BUFFERS; stat++) {
+    for (int stat = CNA_STAT_PARAMS; stat <= CNA_STAT_OPS; stat++) {
       uint64_t va, vb;
       ck_assert_ok(cna_net_layer_stat(a, i, (cna_stat)stat, &va));
       ck_assert_ok(cna_net_layer_stat(b, i, (cna_stat)stat, &vb));
@@ -204,6 +206,98 @@ START_TEST(loaded_weights_are_private) {
 }
 END_TEST
 
+/* docs/security.md, "a model file changed while a net loaded from it is
+ * alive": what cna_net_load's mapping promises and what it does not. */
+
+START_TEST(file_replaced_by_rename_leaves_the_net_alone) {
+  /* Saving another net over the path (a rename, as cna_net_save does) must
+   * not change a net mapped from the old file: the old inode stays. */
+  make_directory();
+  char path[128];
+  snprintf(path, sizeof path, "%s/model.cna", directory);
+  cna_net *original, *other, *loaded, *copy;
+  cna_options *opts;
+  ck_assert_ok(cna_options_create(&opts));
+  ck_assert_ok(cna_options_set_seed(opts, 7));
+  ck_assert_ok(cna_net_create_arch("lenet5", NULL, &original));
+  ck_assert_ok(cna_net_create_arch("lenet5", opts, &other));
+  cna_options_destroy(opts);
+  ck_assert_ok(cna_net_save(original, path, 0));
+  ck_assert_ok(cna_net_load(path, NULL, &loaded));
+  ck_assert_ok(cna_net_save(other, path, 0));
+  expect_same_net(original, loaded);
+  expect_same_outputs(original, loaded);
+  ck_assert_ok(cna_net_load(path, NULL, &copy)); /* the new file is the other net */
+  expect_same_net(other, copy);
+  cna_net_destroy(copy), cna_net_destroy(loaded);
+  cna_net_destroy(other), cna_net_destroy(original);
+  remove_directory();
+}
+END_TEST
+
+START_TEST(deflated_file_is_not_kept_mapped) {
+  /* A file whose weights are deflated is inflated into memory and unmapped
+   * before cna_net_load returns: truncating it afterwards is harmless. */
+  make_directory();
+  char path[128];
+  snprintf(path, sizeof path, "%s/model.cna", directory);
+  cna_net *net, *loaded;
+  ck_assert_ok(cna_net_create_arch("lenet5", NULL, &net));
+  ck_assert_ok(cna_net_save(net, path, 1));
+  ck_assert_ok(cna_net_load(path, NULL, &loaded));
+  ck_assert_int_eq(truncate(path, 0), 0);
+  expect_same_net(net, loaded);
+  expect_same_outputs(net, loaded);
+  cna_net_destroy(loaded), cna_net_destroy(net);
+  remove_directory();
+}
+END_TEST
+
+static void on_sigbus(int sig) {
+  (void)sig;
+  _exit(42);
+}
+
+START_TEST(truncated_mapped_file_raises_sigbus) {
+  /* The hazard the documentation names: an uncompressed file truncated in
+   * place while a net uses its mapping. Reading the weights then raises
+   * SIGBUS (a child process takes it here). If this ever changes (the
+   * loader copies instead of mapping), docs/security.md must change too. */
+  make_directory();
+  char path[128];
+  snprintf(path, sizeof path, "%s/model.cna", directory);
+  cna_net *net;
+  ck_assert_ok(cna_net_create_arch("lenet5", NULL, &net));
+  ck_assert_ok(cna_net_save(net, path, 0));
+  size_t tensors, ndim, dims[4];
+  ck_assert_ok(cna_net_tensor_count(net, &tensors));
+  ck_assert_ok(cna_net_tensor_shape(net, 0, &ndim, dims));
+  const size_t count = dims[0] * dims[1] * dims[2] * dims[3];
+  cna_net_destroy(net);
+  fflush(NULL);
+  const pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_sigbus;
+    sigaction(SIGBUS, &action, NULL);
+    cna_net *mapped;
+    if (cna_net_load(path, NULL, &mapped) != CNA_OK) _exit(1);
+    if (truncate(path, 0) != 0) _exit(2);
+    float *x = malloc(count * sizeof *x);
+    if (x == NULL) _exit(3);
+    cna_net_get_tensor(mapped, 0, x, count);
+    _exit(0); /* read without a fault: the weights were not in the mapping */
+  }
+  int status = 0;
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 42,
+                "expected SIGBUS reading a net whose file was truncated (status %#x)", status);
+  remove_directory();
+}
+END_TEST
+
 START_TEST(failed_save_keeps_the_old_file) {
   make_directory();
   char path[128], missing[160];
@@ -361,6 +455,9 @@ Suite *cna_test_format_suite(void) {
   tcase_add_test(tc, files_round_trip_bit_exact);
   tcase_add_test(tc, builder_nets_round_trip);
   tcase_add_test(tc, loaded_weights_are_private);
+  tcase_add_test(tc, file_replaced_by_rename_leaves_the_net_alone);
+  tcase_add_test(tc, deflated_file_is_not_kept_mapped);
+  tcase_add_test(tc, truncated_mapped_file_raises_sigbus);
   tcase_add_test(tc, failed_save_keeps_the_old_file);
   tcase_add_test(tc, save_and_load_arguments);
   tcase_add_test(tc, unverified_load_is_the_same_net);

@@ -96,6 +96,11 @@ START_TEST(torchvision_table) {
       batch_norms += type == CNA_LAYER_BATCH_NORM;
     }
     ck_assert_uint_eq(total_stat(net, CNA_STAT_BUFFERS) + batch_norms, buffers);
+    /* OPS: MACs plus at least one per output element of every layer, and
+     * (for these nets) less than twice the MACs: the convolutions dominate. */
+    const uint64_t ops = total_stat(net, CNA_STAT_OPS);
+    ck_assert_msg(ops > macs && ops < 2 * macs, "%s: %" PRIu64 " OPS for %" PRIu64 " MACs", name,
+                  ops, macs);
     cna_net_destroy(net);
     models++;
     p = end;

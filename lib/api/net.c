@@ -156,6 +156,7 @@ static cna_status stat_of(const char *fn, const cna__layer_stats *s, cna_stat st
     case CNA_STAT_RF_JUMP_WIDTH: *value = s->rf.jump_w; return CNA_OK;
     case CNA_STAT_DEPTH: *value = s->depth; return CNA_OK;
     case CNA_STAT_BUFFERS: *value = s->buffers; return CNA_OK;
+    case CNA_STAT_OPS: *value = s->ops; return CNA_OK;
   }
   return cna__error(CNA_ERROR_INVALID_ARGUMENT, "%s: unknown statistic %d", fn, (int)stat);
 }

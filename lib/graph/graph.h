@@ -140,6 +140,7 @@ typedef struct cna__layer_stats {
   uint64_t buffers;
   uint64_t activations;
   uint64_t macs;
+  uint64_t ops;
   uint64_t depth;
   cna__rf rf;
 } cna__layer_stats;

@@ -141,6 +141,7 @@ static cna_status compute_stats(cna_net *net) {
       else
         s->rf = rfs[0];
       if (ops->macs != NULL) s->macs = ops->macs(l, shapes);
+      s->ops = cna__sat_add(s->macs, ops->ops != NULL ? ops->ops(l, shapes) : s->activations);
     }
     s->depth += ops->has_weights ? 1 : 0;
     net->total.params = cna__sat_add(net->total.params, s->params);
@@ -148,6 +149,7 @@ static cna_status compute_stats(cna_net *net) {
     if (!ops->in_place)
       net->total.activations = cna__sat_add(net->total.activations, s->activations);
     net->total.macs = cna__sat_add(net->total.macs, s->macs);
+    net->total.ops = cna__sat_add(net->total.ops, s->ops);
   }
   const cna__layer_stats *out = &net->stats[cna__graph_output(g)];
   net->total.rf = out->rf;

@@ -41,10 +41,18 @@ const cna__layer_ops cna__tanh_ops = {
     .forward = tanh_forward,
 };
 
+/* Three passes over each position's channels: the maximum, the sum of
+ * exponentials, the division. */
+static uint64_t softmax_ops(const cna__layer *layer, const cna__shape *inputs) {
+  (void)inputs;
+  return cna__sat_mul(cna__shape_elems(&layer->out), 3);
+}
+
 const cna__layer_ops cna__softmax_ops = {
     .type_name = "softmax",
     .min_inputs = 1,
     .max_inputs = 1,
     .infer = cna__infer_same_shape,
+    .ops = softmax_ops,
     .forward = softmax_forward,
 };

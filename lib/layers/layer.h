@@ -46,6 +46,10 @@ typedef struct cna__layer_ops {
                     cna__tensor_desc *descs);
   /* NULL: no multiply-accumulates counted. */
   uint64_t (*macs)(const cna__layer *layer, const cna__shape *inputs);
+  /* CNA_STAT_OPS besides the MACs: the input elements a layer reads to
+   * reduce a window (pooling, LRN, softmax), saturating. NULL: one per
+   * output element. */
+  uint64_t (*ops)(const cna__layer *layer, const cna__shape *inputs);
   /* NULL: the receptive field of the (first) input passes through. */
   void (*receptive_field)(const cna__layer *layer, const cna__shape *inputs,
                           const cna__rf *input_rfs, cna__rf *out);

@@ -98,10 +98,18 @@ static cna_status lrn_forward(const cna__layer *layer, const cna__forward_args *
   return CNA_OK;
 }
 
+/* Each output reads its channel window, clipped to the channels. */
+static uint64_t lrn_ops(const cna__layer *layer, const cna__shape *inputs) {
+  const uint64_t window = (uint64_t)layer->attrs.size < inputs[0].c ? (uint64_t)layer->attrs.size
+                                                                     : inputs[0].c;
+  return cna__sat_mul(cna__shape_elems(&layer->out), window);
+}
+
 const cna__layer_ops cna__lrn_ops = {
     .type_name = "lrn",
     .min_inputs = 1,
     .max_inputs = 1,
     .infer = lrn_infer,
+    .ops = lrn_ops,
     .forward = lrn_forward,
 };

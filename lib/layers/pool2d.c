@@ -54,6 +54,24 @@ static void pool2d_rf(const cna__layer *layer, const cna__shape *inputs,
                  (uint64_t)a->stride_h, (uint64_t)a->stride_w, &layer->out, out);
 }
 
+/* Each output reads the part of its window that lies on the input; the
+ * separable kernels (f32-maxpool-avx2.c) instead reduce the window's rows
+ * over the whole input width, then take every window start along it, once
+ * per output row: both are counted, so the figure bounds either path even
+ * at strides far larger than the kernel. */
+static uint64_t pool2d_ops(const cna__layer *layer, const cna__shape *inputs) {
+  const cna__attrs *a = &layer->attrs;
+  const cna__shape *in = &inputs[0], *o = &layer->out;
+  const uint64_t kh = (uint64_t)a->kernel_h < in->h ? (uint64_t)a->kernel_h : in->h;
+  const uint64_t kw = (uint64_t)a->kernel_w < in->w ? (uint64_t)a->kernel_w : in->w;
+  const uint64_t direct = cna__sat_mul(cna__shape_elems(o), cna__sat_mul(kh, kw));
+  const uint64_t rows = cna__sat_mul(cna__sat_mul(o->c, o->h),
+                                     cna__sat_mul((uint64_t)in->w + (uint64_t)a->pad_left +
+                                                      (uint64_t)a->pad_right,
+                                                  kh + kw));
+  return cna__sat_add(direct, rows);
+}
+
 static cna_pool2d_params pool2d_params(const cna__layer *layer, const cna__shape *in) {
   const cna__attrs *a = &layer->attrs;
   return (cna_pool2d_params){
@@ -126,6 +144,7 @@ const cna__layer_ops cna__max_pool2d_ops = {
     .min_inputs = 1,
     .max_inputs = 1,
     .infer = pool2d_infer,
+    .ops = pool2d_ops,
     .receptive_field = pool2d_rf,
     .forward = max_pool2d_forward,
 };
@@ -135,6 +154,7 @@ const cna__layer_ops cna__avg_pool2d_ops = {
     .min_inputs = 1,
     .max_inputs = 1,
     .infer = pool2d_infer,
+    .ops = pool2d_ops,
     .receptive_field = pool2d_rf,
     .forward = avg_pool2d_forward,
 };
@@ -198,11 +218,19 @@ static cna_status adaptive_forward(const cna__layer *layer,
   return CNA_OK;
 }
 
+/* Adjacent bins share at most one input row (column), so the windows of a
+ * dimension cover at most in + out - 1 rows in all. */
+static uint64_t adaptive_ops(const cna__layer *layer, const cna__shape *inputs) {
+  const cna__shape *in = &inputs[0], *o = &layer->out;
+  return cna__sat_mul(in->c, cna__sat_mul((uint64_t)in->h + o->h - 1, (uint64_t)in->w + o->w - 1));
+}
+
 const cna__layer_ops cna__adaptive_avg_pool2d_ops = {
     .type_name = "adaptive_avg_pool2d",
     .min_inputs = 1,
     .max_inputs = 1,
     .infer = adaptive_infer,
+    .ops = adaptive_ops,
     .receptive_field = adaptive_rf,
     .forward = adaptive_forward,
 };
@@ -231,11 +259,17 @@ static cna_status global_forward(const cna__layer *layer,
   return CNA_OK;
 }
 
+static uint64_t global_ops(const cna__layer *layer, const cna__shape *inputs) {
+  (void)layer;
+  return cna__shape_elems(&inputs[0]);
+}
+
 const cna__layer_ops cna__global_avg_pool_ops = {
     .type_name = "global_avg_pool",
     .min_inputs = 1,
     .max_inputs = 1,
     .infer = global_infer,
+    .ops = global_ops,
     .receptive_field = global_rf,
     .forward = global_forward,
 };

@@ -48,11 +48,15 @@ static inline void fuzz_inspect(const cna_net *net) {
     for (size_t k = 0; k < count; k++)
       if (cna_net_layer_input(net, i, k, &index) != CNA_OK || index >= i)
         fuzz_die("layer input", CNA_ERROR_INTERNAL);
-    for (int stat = CNA_STAT_PARAMS; stat <= CNA_STAT_BUFFERS; stat++)
+    for (int stat = CNA_STAT_PARAMS; stat <= CNA_STAT_OPS; stat++)
       if (cna_net_layer_stat(net, i, (cna_stat)stat, &value) != CNA_OK)
         fuzz_die("layer stat", CNA_ERROR_INTERNAL);
+    uint64_t macs, ops;
+    cna_net_layer_stat(net, i, CNA_STAT_MACS, &macs);
+    cna_net_layer_stat(net, i, CNA_STAT_OPS, &ops);
+    if (ops < macs || (i > 0 && ops == 0)) fuzz_die("OPS below MACS, or 0", CNA_ERROR_INTERNAL);
   }
-  for (int stat = CNA_STAT_PARAMS; stat <= CNA_STAT_BUFFERS; stat++)
+  for (int stat = CNA_STAT_PARAMS; stat <= CNA_STAT_OPS; stat++)
     if (cna_net_total_stat(net, (cna_stat)stat, &value) != CNA_OK)
       fuzz_die("total stat", CNA_ERROR_INTERNAL);
   if (cna_net_tensor_count(net, &tensors) != CNA_OK) fuzz_die("tensor count", CNA_ERROR_INTERNAL);

@@ -3,11 +3,17 @@
  *                  and the every-layer net raw and deflated;
  *  corpus/builder: one program per layer type for fuzz_builder's byte
  *                  language (a 3x16x16 input, the layer with small
- *                  attributes, a build), and a program adding them all.
- * usage: make_seeds DIR (DIR/load and DIR/builder must exist). */
+ *                  attributes, a build), and a program adding them all;
+ *  corpus/png:     fuzz_png's options byte, then a PNG file: each PNG named
+ *                  on the command line (the PNGs of tests/image), and hand-made
+ *                  hostile files (png_seeds below).
+ * usage: make_seeds DIR [PNG...] (DIR/load, DIR/builder and DIR/png must
+ * exist). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "cnnarch.h"
 #include "support/every_layer.h"
@@ -131,12 +137,212 @@ static size_t builder_step(unsigned char *p, size_t k) {
   return n;
 }
 
+/* ------------------------------------------------------------------ PNG */
+
+typedef struct bytes {
+  unsigned char data[16384];
+  size_t n;
+} bytes;
+
+static void put(bytes *b, const void *p, size_t n) {
+  if (n > sizeof b->data - b->n) {
+    fprintf(stderr, "make_seeds: a PNG seed over %zu bytes\n", sizeof b->data);
+    exit(1);
+  }
+  memcpy(b->data + b->n, p, n);
+  b->n += n;
+}
+
+static void put_be32(bytes *b, uint32_t v) {
+  const unsigned char p[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16),
+                              (unsigned char)(v >> 8), (unsigned char)v};
+  put(b, p, 4);
+}
+
+/* A chunk: length, type, data, and its CRC (xor flip, to damage it). */
+static void chunk(bytes *b, const char *type, const void *data, uint32_t len, uint32_t flip) {
+  put_be32(b, len);
+  const size_t at = b->n;
+  put(b, type, 4);
+  put(b, data, len);
+  put_be32(b, (uint32_t)crc32(0L, b->data + at, len + 4) ^ flip);
+}
+
+static void signature(bytes *b) { put(b, "\x89PNG\r\n\x1a\n", 8); }
+
+static void ihdr(bytes *b, uint32_t w, uint32_t h, int depth, int color, int interlace) {
+  unsigned char d[13] = {0};
+  for (int i = 0; i < 4; i++) {
+    d[i] = (unsigned char)(w >> (24 - 8 * i));
+    d[4 + i] = (unsigned char)(h >> (24 - 8 * i));
+  }
+  d[8] = (unsigned char)depth, d[9] = (unsigned char)color, d[12] = (unsigned char)interlace;
+  chunk(b, "IHDR", d, 13, 0);
+}
+
+/* An IDAT of raw (filter bytes included), deflated at level 9. */
+static void idat(bytes *b, const unsigned char *raw, size_t n) {
+  static unsigned char z[16384];
+  uLongf zn = sizeof z;
+  if (compress2(z, &zn, raw, (uLong)n, 9) != Z_OK) exit(1);
+  chunk(b, "IDAT", z, (uint32_t)zn, 0);
+}
+
+/* The scanlines of a w x h image of bpp bytes per pixel (depth >= 8),
+ * filter type filter on each row, interlaced with Adam7 or not; samples
+ * are a fixed pattern. Returns the byte count. */
+static size_t scanlines(unsigned char *raw, size_t w, size_t h, size_t bpp, int adam7,
+                        int filter) {
+  static const size_t x0[7] = {0, 4, 0, 2, 0, 1, 0}, y0[7] = {0, 0, 4, 0, 2, 0, 1},
+                      dx[7] = {8, 8, 4, 4, 2, 2, 1}, dy[7] = {8, 8, 8, 4, 4, 2, 2};
+  size_t n = 0;
+  for (int pass = adam7 ? 0 : 6; pass < 7; pass++) {
+    const size_t px = adam7 ? x0[pass] : 0, py = adam7 ? y0[pass] : 0;
+    const size_t sx = adam7 ? dx[pass] : 1, sy = adam7 ? dy[pass] : 1;
+    if (px >= w || py >= h) continue;
+    for (size_t y = py; y < h; y += sy) {
+      raw[n++] = (unsigned char)filter;
+      for (size_t x = px; x < w; x += sx)
+        for (size_t k = 0; k < bpp; k++) raw[n++] = (unsigned char)(x * 37 + y * 11 + k * 101);
+    }
+  }
+  return n;
+}
+
+/* The offset of the first chunk of that type (its length field). */
+static size_t find_chunk(const bytes *b, const char *type) {
+  size_t at = 8;
+  while (at + 12 <= b->n) {
+    const uint32_t len = (uint32_t)b->data[at] << 24 | (uint32_t)b->data[at + 1] << 16 |
+                         (uint32_t)b->data[at + 2] << 8 | b->data[at + 3];
+    if (memcmp(b->data + at + 4, type, 4) == 0) return at;
+    at += 12 + (size_t)len;
+  }
+  fprintf(stderr, "make_seeds: no %s chunk\n", type);
+  exit(1);
+}
+
+static void read_png(const char *path, bytes *b) {
+  FILE *f = fopen(path, "rb");
+  b->n = f != NULL ? fread(b->data, 1, sizeof b->data, f) : 0;
+  if (f == NULL || ferror(f) || !feof(f) || b->n < 8) {
+    fprintf(stderr, "make_seeds: cannot read %s (or over %zu bytes)\n", path, sizeof b->data);
+    exit(1);
+  }
+  fclose(f);
+}
+
+/* fuzz_png's input: the options byte, then the file. */
+static void png_seed(const char *name, unsigned options, const bytes *b) {
+  static unsigned char buf[sizeof ((bytes *)0)->data + 1];
+  buf[0] = (unsigned char)options;
+  memcpy(buf + 1, b->data, b->n);
+  write_seed("png", name, buf, b->n + 1);
+}
+
+/* Hostile files: one per class of damage the reader must refuse cleanly,
+ * and the rare formats (16-bit Adam7 at odd sizes). base is rgb8.png,
+ * palette is palette8.png. */
+static void png_seeds(const bytes *base, const bytes *palette) {
+  static unsigned char raw[8192];
+  bytes b;
+  size_t at;
+
+  b = *base; b.n /= 2;                       png_seed("truncated-in-idat", 0, &b);
+  b = *base; b.n = 20;                       png_seed("truncated-in-ihdr", 0, &b);
+  b = *base; b.n -= 12;                      png_seed("no-iend", 0, &b);
+  b = *base; at = find_chunk(&b, "IDAT");
+  b.data[at + 8 + ((size_t)b.data[at + 2] << 8 | b.data[at + 3])] ^= 1;
+  png_seed("bad-crc-idat", 0, &b);
+  b = *base; b.data[29] ^= 1;                png_seed("bad-crc-ihdr", 0, &b);
+  /* A text-mode transfer's CRLF -> LF. */
+  b = *base; memmove(b.data + 4, b.data + 5, b.n - 5), b.n--;
+  png_seed("signature-crlf", 0, &b);
+
+  /* Headers over the limits, each with a little real data behind it. */
+  b.n = 0, signature(&b), ihdr(&b, 0x7FFFFFFF, 0x7FFFFFFF, 8, 0, 0);
+  idat(&b, raw, scanlines(raw, 64, 1, 1, 0, 0)), chunk(&b, "IEND", "", 0, 0);
+  png_seed("ihdr-2e31-square", 0, &b);
+  b.n = 0, signature(&b), ihdr(&b, 0x80000000u, 1, 8, 0, 0), chunk(&b, "IEND", "", 0, 0);
+  png_seed("ihdr-width-2e31", 0, &b);
+  b.n = 0, signature(&b), ihdr(&b, 0, 5, 8, 0, 0), chunk(&b, "IEND", "", 0, 0);
+  png_seed("ihdr-width-0", 0, &b);
+  b.n = 0, signature(&b), ihdr(&b, 1000000, 1, 8, 2, 0), chunk(&b, "IEND", "", 0, 0);
+  png_seed("ihdr-row-1e6", 0, &b);
+  /* A decompression bomb: 2048 x 2048 gray of zeros, 4 MB from about 4 KB
+   * (over the harness's cap, under the default one). */
+  {
+    static unsigned char zeros[2049 * 2048];
+    b.n = 0, signature(&b), ihdr(&b, 2048, 2048, 8, 0, 0);
+    idat(&b, zeros, sizeof zeros), chunk(&b, "IEND", "", 0, 0);
+    png_seed("bomb-2048-square", 0, &b);
+    /* And one that declares 1 x 1 pixel but inflates to 256 KB. */
+    b.n = 0, signature(&b), ihdr(&b, 1, 1, 8, 0, 0);
+    idat(&b, zeros, 1 << 18), chunk(&b, "IEND", "", 0, 0);
+    png_seed("idat-inflates-past-the-image", 0, &b);
+  }
+
+  /* Palettes: none at all, too short for the indices used. */
+  b = *palette; at = find_chunk(&b, "PLTE");
+  {
+    const size_t len = 12 + ((size_t)b.data[at + 2] << 8 | b.data[at + 3]);
+    memmove(b.data + at, b.data + at + len, b.n - at - len);
+    b.n -= len;
+  }
+  png_seed("palette-without-plte", 0, &b);
+  {
+    const unsigned char two[6] = {255, 0, 0, 0, 0, 255};
+    b.n = 0, signature(&b), ihdr(&b, 4, 4, 8, 3, 0), chunk(&b, "PLTE", two, 6, 0);
+    idat(&b, raw, scanlines(raw, 4, 4, 1, 0, 0)), chunk(&b, "IEND", "", 0, 0);
+    png_seed("palette-index-past-plte", 0, &b);
+  }
+
+  /* 16-bit Adam7 at sizes smaller than the passes: RGB 5 x 3, gray+alpha
+   * 1 x 9, RGBA 9 x 1 with the Paeth filter. */
+  b.n = 0, signature(&b), ihdr(&b, 5, 3, 16, 2, 1);
+  idat(&b, raw, scanlines(raw, 5, 3, 6, 1, 0)), chunk(&b, "IEND", "", 0, 0);
+  png_seed("rgb16-adam7-5x3", 0, &b);
+  b.n = 0, signature(&b), ihdr(&b, 1, 9, 16, 4, 1);
+  idat(&b, raw, scanlines(raw, 1, 9, 4, 1, 1)), chunk(&b, "IEND", "", 0, 0);
+  png_seed("gray-alpha16-adam7-1x9", 0x08, &b);
+  b.n = 0, signature(&b), ihdr(&b, 9, 1, 16, 6, 1);
+  idat(&b, raw, scanlines(raw, 9, 1, 8, 1, 4)), chunk(&b, "IEND", "", 0, 0);
+  png_seed("rgba16-adam7-9x1-paeth", 0x06, &b);
+
+  /* Damaged structure behind good CRCs. */
+  b.n = 0, signature(&b), ihdr(&b, 4, 4, 8, 0, 0);
+  idat(&b, raw, scanlines(raw, 4, 4, 1, 0, 7)), chunk(&b, "IEND", "", 0, 0);
+  png_seed("filter-type-7", 0, &b);
+  b.n = 0, signature(&b), ihdr(&b, 4, 4, 8, 0, 0);
+  chunk(&b, "IDAT", "\x78\x9c\xff\xff\xff\xff", 6, 0), chunk(&b, "IEND", "", 0, 0);
+  png_seed("idat-bad-deflate", 0, &b);
+  b.n = 0, signature(&b), ihdr(&b, 4, 4, 8, 0, 0);
+  put_be32(&b, 0x7FFFFFF0u), put(&b, "tEXt", 4), put(&b, "hostile", 7);
+  png_seed("chunk-length-2e31", 0, &b);
+  b.n = 0, signature(&b), ihdr(&b, 4, 4, 7, 0, 0), chunk(&b, "IEND", "", 0, 0);
+  png_seed("bit-depth-7", 0, &b);
+}
+
 int main(int argc, char **argv) {
-  if (argc != 2) {
-    fprintf(stderr, "usage: make_seeds DIR\n");
+  if (argc < 2) {
+    fprintf(stderr, "usage: make_seeds DIR [PNG...]\n");
     return 2;
   }
   dir = argv[1];
+  bytes base = {.n = 0}, palette = {.n = 0};
+  for (int i = 2; i < argc; i++) {
+    static bytes b;
+    read_png(argv[i], &b);
+    const char *name = strrchr(argv[i], '/') != NULL ? strrchr(argv[i], '/') + 1 : argv[i];
+    /* Options vary over the files: each preprocessing, both channel
+     * counts, and every fifth file under the small limits. */
+    const int k = i - 2;
+    png_seed(name, (unsigned)(k % 16) | (k % 5 == 4 ? 0x10u : 0u), &b);
+    if (strcmp(name, "rgb8.png") == 0) base = b;
+    if (strcmp(name, "palette8.png") == 0) palette = b;
+  }
+  if (base.n > 0 && palette.n > 0) png_seeds(&base, &palette);
+  else if (argc > 2) fprintf(stderr, "make_seeds: no rgb8.png and palette8.png: no hostile PNG seeds\n");
   for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++) {
     char name[64];
     snprintf(name, sizeof name, "%s.cna", layers[i].name);

@@ -43,7 +43,8 @@ STATUS_NAMES = {0: "OK", 1: "INVALID_ARGUMENT", 2: "OUT_OF_MEMORY", 3: "NOT_FOUN
 
 # cna_stat values
 _STATS = {"params": 0, "activations": 1, "activation_bytes": 2, "macs": 3, "rf_height": 4,
-          "rf_width": 5, "rf_jump_height": 6, "rf_jump_width": 7, "depth": 8, "buffers": 9}
+          "rf_width": 5, "rf_jump_height": 6, "rf_jump_width": 7, "depth": 8, "buffers": 9,
+          "ops": 10}
 
 LAYER_TYPES = {i: _L.cna_layer_type_name(i).decode() for i in range(17)}
 
@@ -268,6 +269,12 @@ class Net:
     def macs(self):
         """Multiply-accumulates per image."""
         return self._total("macs")
+
+    @property
+    def ops(self):
+        """Upper bound of a forward pass's operations per image: MACs plus
+        the window reads of pooling, LRN and softmax (CNA_STAT_OPS)."""
+        return self._total("ops")
 
     @property
     def activation_bytes(self):

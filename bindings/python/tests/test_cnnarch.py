@@ -58,6 +58,7 @@ class TestNet(unittest.TestCase):
         self.assertEqual(len(rows), net.num_layers)
         self.assertEqual(sum(r["params"] for r in rows), net.num_params)
         self.assertEqual(sum(r["macs"] for r in rows), net.macs)
+        self.assertGreater(net.ops, net.macs)  # plus pooling windows and outputs
         self.assertEqual(set(rows[1]), {"name", "type", "output_shape", "params",
                                          "activations", "macs", "receptive_field", "inputs"})
         add = next(r for r in rows if r["name"] == "layer2.0.add")
