@@ -120,12 +120,14 @@ static void choose(void) {
 #elif defined(__aarch64__)
   /* NEON (Advanced SIMD) is part of the AArch64 base architecture: no
    * run-time test. There is no unpacked NEON GEMM: layers use the packed
-   * one, and the scalar reference serves the rest. */
+   * one, and the scalar reference serves the rest. Winograd's 16-lane
+   * panels get a 4x16 kernel; its transforms are the portable ones. */
   if (cap >= 1)
     table = (cna__kernels){.isa = "neon",
                            .gemm = cna_f32_gemm__scalar,
                            .gemm_ukernel = {8, 12, cna_f32_gemm_ukernel_8x12__neon},
-                           .gemm_blocking = blocking_for(8, 12)};
+                           .gemm_blocking = blocking_for(8, 12),
+                           .winograd_ukernel = {4, 16, cna_f32_gemm_ukernel_4x16__neon}};
 #endif
   /* A forced path this CPU cannot run (or does not know) falls back to the
    * best one it can: cna_isa() tells which ran. */
@@ -147,6 +149,7 @@ size_t cna__gemm_ukernels_available(cna_gemm_ukernel *out, size_t capacity) {
 #endif
 #elif defined(__aarch64__)
   all[count++] = (cna_gemm_ukernel){8, 12, cna_f32_gemm_ukernel_8x12__neon};
+  all[count++] = (cna_gemm_ukernel){4, 16, cna_f32_gemm_ukernel_4x16__neon};
 #endif
   for (size_t i = 0; i < count && i < capacity; i++) out[i] = all[i];
   return count;

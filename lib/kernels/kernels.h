@@ -164,6 +164,7 @@ void cna_f32_gemm_ukernel_6x16__avx2(const cna_gemm_tile *tile);
 void cna_f32_gemm_ukernel_12x16__avx512(const cna_gemm_tile *tile);
 void cna_f32_gemm_ukernel_12x32__avx512(const cna_gemm_tile *tile);
 void cna_f32_gemm_ukernel_8x12__neon(const cna_gemm_tile *tile);
+void cna_f32_gemm_ukernel_4x16__neon(const cna_gemm_tile *tile);
 
 /* Direct grouped convolution (f32-conv2d-group.c), for groups of few
  * channels: the input of a group padded once, an ISA kernel sweeping the
