@@ -161,6 +161,10 @@ void cna__pool_destroy(cna__pool *pool) {
   free(pool);
 }
 
+size_t cna__pool_threads(const cna__pool *pool) {
+  return pool != NULL ? pool->num_workers + 1 : 1;
+}
+
 void cna__pool_run(cna__pool *pool, size_t count, cna__task_fn fn, void *ctx) {
   if (pool == NULL || count <= 1 || pthread_mutex_trylock(&pool->run_lock) != 0) {
     for (size_t i = 0; i < count; i++) fn(ctx, i, 0);

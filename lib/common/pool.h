@@ -26,6 +26,8 @@ void cna__pool_destroy(cna__pool *pool);
  * caller's job (several forward calls on one net), the caller runs every
  * task itself as thread 0. */
 typedef void (*cna__task_fn)(void *ctx, size_t task, size_t thread);
+/* The threads a job may run on: the workers and the caller (1: no pool). */
+size_t cna__pool_threads(const cna__pool *pool);
 void cna__pool_run(cna__pool *pool, size_t count, cna__task_fn fn, void *ctx);
 
 /* Flush-to-zero and denormals-are-zero for the calling thread (the MXCSR

@@ -388,7 +388,9 @@ static cna_status conv2d_fast(const cna__layer *layer, const cna__forward_args *
   const size_t m = j.group.out_channels, n = p->out_height * p->out_width;
   /* Column blocks of the cache-sized width; narrower ones (and then row
    * blocks) when that leaves too few tasks to keep the threads busy. */
-  const size_t want = args->pool != NULL ? 16 : 1;
+  /* Three tasks per thread balance the load; more would split the rows
+   * and pack the same columns of B once per row block. */
+  const size_t want = args->pool != NULL ? 3 * cna__pool_threads(args->pool) : 1;
   const size_t images = args->batch * p->groups;
   j.n_chunk = kernels->gemm_blocking.nc;
   if (j.n_chunk > n) j.n_chunk = ceil_div(n, nr) * nr;
