@@ -28,6 +28,7 @@ extern "C" {
 typedef struct cna_options cna_options;
 typedef struct cna_builder cna_builder;
 typedef struct cna_net cna_net;
+typedef struct cna_ensemble cna_ensemble;
 
 /* ---------------------------------------------------------------- version */
 
@@ -796,6 +797,61 @@ CNA_API cna_status cna_net_classify(cna_net *net, const float *images, size_t ba
                                     const cna_labels *labels, size_t k,
                                     size_t *indices, float *probabilities,
                                     const char **names);
+
+/* --------------------------------------------------------------- ensembles */
+
+/* Several nets answering together: the average of their class
+ * probabilities, optionally weighted (the 2012 AlexNet paper's 7-CNN
+ * ensemble: 18.2% -> 15.4% top-5 error). Each member's outputs become
+ * probabilities as in cna_net_classify: a softmax over each image's outputs,
+ * computed in double, except for a member whose output layer is already a
+ * softmax over C x 1 x 1, used as it is. Immutable once created: any number
+ * of threads may run forward and classify on one ensemble at once (and on
+ * its members directly), not concurrently with cna_net_set_tensor or
+ * cna_net_destroy on a member. */
+
+/* Creates an ensemble of count >= 1 nets (the array is borrowed for the
+ * call; the nets themselves are borrowed for the ensemble's life: they
+ * must outlive it, and are not destroyed with it). Every member must take
+ * the same input shape and give the same number of outputs as member 0.
+ * weights: count floats (borrowed for the call), each finite and >= 0, not
+ * all 0, normalized to sum 1 (member i counts weights[i] / sum); NULL
+ * weighs every member equally. A member with weight 0 is not run. The same
+ * net may appear twice (it then counts twice). *out is owned by the caller
+ * (cna_ensemble_destroy).
+ * Errors: INVALID_ARGUMENT (NULL nets, out or member, count 0, a bad
+ * weight, or a member whose input shape or output size differs from
+ * member 0's: the message names the member and both shapes), TOO_LARGE,
+ * OUT_OF_MEMORY. Thread safety: any thread. */
+CNA_API cna_status cna_ensemble_create(cna_net *const *nets, const float *weights,
+                                       size_t count, cna_ensemble **out);
+
+/* Frees an ensemble (not its members). NULL is fine. */
+CNA_API void cna_ensemble_destroy(cna_ensemble *ensemble);
+
+/* The averaged probabilities of batch images (batch x C x H x W floats in
+ * the members' input shape, borrowed): probabilities receives batch x
+ * output size floats, image i's at [i * size, (i + 1) * size), each row
+ * summing to 1 (up to rounding); it must not overlap images. batch 0 does
+ * nothing. The sum is accumulated in double.
+ * Errors: INVALID_ARGUMENT (NULL pointers, overlap), TOO_LARGE,
+ * OUT_OF_MEMORY, and those of cna_net_forward (the message names the
+ * member). */
+CNA_API cna_status cna_ensemble_forward(cna_ensemble *ensemble, const float *images,
+                                        size_t batch, float *probabilities);
+
+/* Top-k classification by the ensemble's averaged probabilities, with the
+ * arguments, results and errors of cna_net_classify (k is 1..output size;
+ * labels, when given, one per output). */
+CNA_API cna_status cna_ensemble_classify(cna_ensemble *ensemble, const float *images,
+                                         size_t batch, const cna_labels *labels, size_t k,
+                                         size_t *indices, float *probabilities,
+                                         const char **names);
+
+/* Number of members, and the output size they share. Errors:
+ * INVALID_ARGUMENT (NULL). Any thread. */
+CNA_API cna_status cna_ensemble_size(const cna_ensemble *ensemble, size_t *count,
+                                     size_t *output_size);
 
 
 #ifdef __cplusplus
