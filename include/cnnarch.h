@@ -853,6 +853,33 @@ CNA_API cna_status cna_ensemble_classify(cna_ensemble *ensemble, const float *im
 CNA_API cna_status cna_ensemble_size(const cna_ensemble *ensemble, size_t *count,
                                      size_t *output_size);
 
+/* ------------------------------------------------------ intermediate features */
+
+/* Runs the net on batch images up to the named layers and writes each
+ * layer's output: FC7 of AlexNet and VGG, the pooled features of a ResNet,
+ * several in one pass. Only what those layers depend on is computed.
+ * Each output is exactly the layer's output in the graph as built, whatever
+ * the forward pass fuses: a convolution's output before the batch norm that
+ * cna_net_forward folds into it, a ReLU's input before an in-place ReLU.
+ * input: batch x C x H x W floats in the net's input shape (borrowed).
+ * names: count layer names (borrowed; cna_net_layer_name lists them), each
+ * at most once, in any order. outputs: count buffers (borrowed), outputs[k]
+ * receiving batch x C*H*W floats of layer names[k], C x H x W its
+ * cna_net_layer_output_shape (image i's at [i * C*H*W, (i + 1) * C*H*W));
+ * none may overlap the input or another. batch 0 only checks the
+ * arguments.
+ * The plan for a set of names is made on its first use and kept with the
+ * net (for up to 16 sets; more are planned per call), so the first call is
+ * slower. It is dropped by cna_net_set_tensor.
+ * Errors: INVALID_ARGUMENT (NULL pointers, count 0, a name given twice,
+ * overlapping buffers), NOT_FOUND (an unknown name: the message names the
+ * three nearest existing layers), TOO_LARGE, OUT_OF_MEMORY.
+ * Thread safety: as cna_net_forward (many threads, with each other and with
+ * cna_net_forward). */
+CNA_API cna_status cna_net_forward_features(cna_net *net, const float *input, size_t batch,
+                                            const char *const *names, size_t count,
+                                            float *const *outputs);
+
 
 #ifdef __cplusplus
 }
