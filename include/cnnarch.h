@@ -880,6 +880,23 @@ CNA_API cna_status cna_net_forward_features(cna_net *net, const float *input, si
                                             const char *const *names, size_t count,
                                             float *const *outputs);
 
+/* ---------------------------------------------------------- graph pictures */
+
+/* Writes the net's graph in Graphviz's DOT language, for `dot -Tpng`: a
+ * node per layer (its name, type with kernel and stride, output shape
+ * CxHxW, parameter count) and an edge per input link, so branches
+ * (Inception modules) and shortcuts (ResNet) show; the output layer has a
+ * double border, layers the output does not need (auxiliary classifiers)
+ * are dashed. Names are escaped for DOT's quoted strings, so any name is
+ * safe. As snprintf: *length receives the text's length in bytes without
+ * the terminating NUL, and the first capacity - 1 bytes of it (all of it
+ * when capacity > *length) are written to buffer with a NUL after them;
+ * buffer may be NULL when capacity is 0, to ask for the length first.
+ * Errors: INVALID_ARGUMENT (net or length NULL, buffer NULL with a
+ * capacity), TOO_LARGE. Thread safety: only reads net: any thread. */
+CNA_API cna_status cna_net_to_dot(const cna_net *net, char *buffer, size_t capacity,
+                                  size_t *length);
+
 
 #ifdef __cplusplus
 }
