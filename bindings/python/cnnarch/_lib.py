@@ -130,6 +130,16 @@ _FUNCTIONS = {
     "cna_labels_count": (STATUS, [P, PS]),
     "cna_labels_get": (STATUS, [P, S, PC]),
     "cna_net_classify": (STATUS, [P, PF, S, P, S, PS, PF, PC]),
+    # ensembles
+    "cna_ensemble_create": (STATUS, [PP, PF, S, PP]),
+    "cna_ensemble_destroy": (None, [P]),
+    "cna_ensemble_forward": (STATUS, [P, PF, S, PF]),
+    "cna_ensemble_classify": (STATUS, [P, PF, S, P, S, PS, PF, PC]),
+    "cna_ensemble_size": (STATUS, [P, PS, PS]),
+    # intermediate features
+    "cna_net_forward_features": (STATUS, [P, PF, S, PC, S, PPF]),
+    # graph pictures
+    "cna_net_to_dot": (STATUS, [P, ctypes.c_char_p, S, PS]),
 }
 
 
