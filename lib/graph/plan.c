@@ -307,8 +307,8 @@ void cna__plan_free(cna__plan *plan) {
   free(plan);
 }
 
-/* A plan with the layers to compute (plan->needed, or the net's) and keep
- * (plan->kept, or the net's output) chosen: the rest of it. */
+/* Sets up a zeroed plan: its lock, thread count, widest layer and the
+ * per-layer arrays every plan has. */
 static cna_status plan_init(const cna_net *net, cna__plan *plan) {
   const size_t n = net->graph.num_layers;
   pthread_mutex_init(&plan->lock, NULL);
