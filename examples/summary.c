@@ -2,6 +2,8 @@
  *
  *   build/examples/summary resnet50          aligned table
  *   build/examples/summary --json resnet50   one JSON object, for tools
+ *   build/examples/summary --dot resnet50    the graph in Graphviz's DOT
+ *                                            (| dot -Tpng -o resnet50.png)
  *   build/examples/summary --list            the architecture names
  *
  * Options: --classes N, --input HxW (e.g. --input 299x299).
@@ -112,18 +114,34 @@ static void print_table(const char *arch, const cna_net *net) {
            (double)planned / 1e6);
 }
 
+/* The graph as DOT: ask for the length, then write it. */
+static int print_dot(const cna_net *net) {
+  size_t length;
+  if (cna_net_to_dot(net, NULL, 0, &length) != CNA_OK) return 1;
+  char *text = malloc(length + 1);
+  if (text == NULL || cna_net_to_dot(net, text, length + 1, &length) != CNA_OK) {
+    free(text);
+    return 1;
+  }
+  fwrite(text, 1, length, stdout);
+  free(text);
+  return 0;
+}
+
 static int usage(void) {
-  fprintf(stderr, "usage: summary [--json] [--classes N] [--input HxW] ARCH\n"
+  fprintf(stderr, "usage: summary [--json | --dot] [--classes N] [--input HxW] ARCH\n"
                   "       summary --list\n");
   return 2;
 }
 
 int main(int argc, char **argv) {
-  int json = 0, classes = 0, height = 0, width = 0;
+  int json = 0, dot = 0, classes = 0, height = 0, width = 0;
   const char *arch = NULL;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--json") == 0) {
       json = 1;
+    } else if (strcmp(argv[i], "--dot") == 0) {
+      dot = 1;
     } else if (strcmp(argv[i], "--list") == 0) {
       for (size_t k = 0; k < cna_arch_count(); k++)
         printf("%-22s %s\n", cna_arch_name(k), cna_arch_description(cna_arch_name(k)));
@@ -138,7 +156,7 @@ int main(int argc, char **argv) {
       arch = argv[i];
     }
   }
-  if (arch == NULL) return usage();
+  if (arch == NULL || (json && dot)) return usage();
 
   cna_options *opts = NULL;
   cna_net *net = NULL;
@@ -151,10 +169,15 @@ int main(int argc, char **argv) {
     fprintf(stderr, "summary: %s: %s\n", cna_status_string(s), cna_last_error_message());
     return 1;
   }
-  if (json)
+  int status = 0;
+  if (dot) {
+    status = print_dot(net);
+    if (status != 0) fprintf(stderr, "summary: %s\n", cna_last_error_message());
+  } else if (json) {
     print_json(arch, net);
-  else
+  } else {
     print_table(arch, net);
+  }
   cna_net_destroy(net);
-  return 0;
+  return status;
 }

@@ -28,11 +28,12 @@ extern "C" {
 typedef struct cna_options cna_options;
 typedef struct cna_builder cna_builder;
 typedef struct cna_net cna_net;
+typedef struct cna_ensemble cna_ensemble;
 
 /* ---------------------------------------------------------------- version */
 
 #define CNA_VERSION_MAJOR 0
-#define CNA_VERSION_MINOR 1
+#define CNA_VERSION_MINOR 2
 #define CNA_VERSION_PATCH 0
 #define CNA_VERSION_NUMBER \
   (CNA_VERSION_MAJOR * 10000 + CNA_VERSION_MINOR * 100 + CNA_VERSION_PATCH)
@@ -56,7 +57,7 @@ typedef struct cna_net cna_net;
  * Thread safety: any thread, any time. */
 CNA_API unsigned cna_version_number(void);
 
-/* The same as a static string, e.g. "0.1.0". Never NULL. Any thread. */
+/* The same as a static string, e.g. "0.2.0". Never NULL. Any thread. */
 CNA_API const char *cna_version_string(void);
 
 /* ----------------------------------------------------------------- status */
@@ -812,6 +813,105 @@ CNA_API cna_status cna_net_classify(cna_net *net, const float *images, size_t ba
                                     const cna_labels *labels, size_t k,
                                     size_t *indices, float *probabilities,
                                     const char **names);
+
+/* --------------------------------------------------------------- ensembles */
+
+/* Several nets answering together: the average of their class
+ * probabilities, optionally weighted (the 2012 AlexNet paper's 7-CNN
+ * ensemble: 18.2% -> 15.4% top-5 error). Each member's outputs become
+ * probabilities as in cna_net_classify: a softmax over each image's outputs,
+ * computed in double, except for a member whose output layer is already a
+ * softmax over C x 1 x 1, used as it is. Immutable once created: any number
+ * of threads may run forward and classify on one ensemble at once (and on
+ * its members directly), not concurrently with cna_net_set_tensor or
+ * cna_net_destroy on a member. */
+
+/* Creates an ensemble of count >= 1 nets (the array is borrowed for the
+ * call; the nets themselves are borrowed for the ensemble's life: they
+ * must outlive it, and are not destroyed with it). Every member must take
+ * the same input shape and give the same number of outputs as member 0.
+ * weights: count floats (borrowed for the call), each finite and >= 0, not
+ * all 0, normalized to sum 1 (member i counts weights[i] / sum); NULL
+ * weighs every member equally. A member with weight 0 is not run. The same
+ * net may appear twice (it then counts twice). *out is owned by the caller
+ * (cna_ensemble_destroy).
+ * Errors: INVALID_ARGUMENT (NULL nets, out or member, count 0, a bad
+ * weight, or a member whose input shape or output size differs from
+ * member 0's: the message names the member and both shapes), TOO_LARGE,
+ * OUT_OF_MEMORY. Thread safety: any thread. */
+CNA_API cna_status cna_ensemble_create(cna_net *const *nets, const float *weights,
+                                       size_t count, cna_ensemble **out);
+
+/* Frees an ensemble (not its members). NULL is fine. */
+CNA_API void cna_ensemble_destroy(cna_ensemble *ensemble);
+
+/* The averaged probabilities of batch images (batch x C x H x W floats in
+ * the members' input shape, borrowed): probabilities receives batch x
+ * output size floats, image i's at [i * size, (i + 1) * size), each row
+ * summing to 1 (up to rounding); it must not overlap images. batch 0 does
+ * nothing. The sum is accumulated in double.
+ * Errors: INVALID_ARGUMENT (NULL pointers, overlap), TOO_LARGE,
+ * OUT_OF_MEMORY, and those of cna_net_forward (the message names the
+ * member). */
+CNA_API cna_status cna_ensemble_forward(cna_ensemble *ensemble, const float *images,
+                                        size_t batch, float *probabilities);
+
+/* Top-k classification by the ensemble's averaged probabilities, with the
+ * arguments, results and errors of cna_net_classify (k is 1..output size;
+ * labels, when given, one per output). */
+CNA_API cna_status cna_ensemble_classify(cna_ensemble *ensemble, const float *images,
+                                         size_t batch, const cna_labels *labels, size_t k,
+                                         size_t *indices, float *probabilities,
+                                         const char **names);
+
+/* Number of members, and the output size they share. Errors:
+ * INVALID_ARGUMENT (NULL). Any thread. */
+CNA_API cna_status cna_ensemble_size(const cna_ensemble *ensemble, size_t *count,
+                                     size_t *output_size);
+
+/* ------------------------------------------------------ intermediate features */
+
+/* Runs the net on batch images up to the named layers and writes each
+ * layer's output: FC7 of AlexNet and VGG, the pooled features of a ResNet,
+ * several in one pass. Only what those layers depend on is computed.
+ * Each output is exactly the layer's output in the graph as built, whatever
+ * the forward pass fuses: a convolution's output before the batch norm that
+ * cna_net_forward folds into it, a ReLU's input before an in-place ReLU.
+ * input: batch x C x H x W floats in the net's input shape (borrowed).
+ * names: count layer names (borrowed; cna_net_layer_name lists them), each
+ * at most once, in any order. outputs: count buffers (borrowed), outputs[k]
+ * receiving batch x C*H*W floats of layer names[k], C x H x W its
+ * cna_net_layer_output_shape (image i's at [i * C*H*W, (i + 1) * C*H*W));
+ * none may overlap the input or another. batch 0 only checks the
+ * arguments.
+ * The plan for a set of names is made on its first use and kept with the
+ * net (for up to 16 sets; more are planned per call), so the first call is
+ * slower. It is dropped by cna_net_set_tensor.
+ * Errors: INVALID_ARGUMENT (NULL pointers, count 0, a name given twice,
+ * overlapping buffers), NOT_FOUND (an unknown name: the message names the
+ * three nearest existing layers), TOO_LARGE, OUT_OF_MEMORY.
+ * Thread safety: as cna_net_forward (many threads, with each other and with
+ * cna_net_forward). */
+CNA_API cna_status cna_net_forward_features(cna_net *net, const float *input, size_t batch,
+                                            const char *const *names, size_t count,
+                                            float *const *outputs);
+
+/* ---------------------------------------------------------- graph pictures */
+
+/* Writes the net's graph in Graphviz's DOT language, for `dot -Tpng`: a
+ * node per layer (its name, type with kernel and stride, output shape
+ * CxHxW, parameter count) and an edge per input link, so branches
+ * (Inception modules) and shortcuts (ResNet) show; the output layer has a
+ * double border, layers the output does not need (auxiliary classifiers)
+ * are dashed. Names are escaped for DOT's quoted strings, so any name is
+ * safe. As snprintf: *length receives the text's length in bytes without
+ * the terminating NUL, and the first capacity - 1 bytes of it (all of it
+ * when capacity > *length) are written to buffer with a NUL after them;
+ * buffer may be NULL when capacity is 0, to ask for the length first.
+ * Errors: INVALID_ARGUMENT (net or length NULL, buffer NULL with a
+ * capacity), TOO_LARGE. Thread safety: only reads net: any thread. */
+CNA_API cna_status cna_net_to_dot(const cna_net *net, char *buffer, size_t capacity,
+                                  size_t *length);
 
 
 #ifdef __cplusplus

@@ -15,6 +15,9 @@ int main(void) {
   srunner_add_suite(runner, cna_test_concurrency_suite());
   srunner_add_suite(runner, cna_test_numerics_suite());
   srunner_add_suite(runner, cna_test_limits_suite());
+  srunner_add_suite(runner, cna_test_ensemble_suite());
+  srunner_add_suite(runner, cna_test_features_suite());
+  srunner_add_suite(runner, cna_test_dot_suite());
   srunner_run_all(runner, CK_NORMAL);
   int failed = srunner_ntests_failed(runner);
   srunner_free(runner);

@@ -48,6 +48,26 @@ fi
 grep -q "'tests/image/reference.txt' is not a PNG file" "$tmp/err.txt" || {
   echo "examples: classify's error names no file"; cat "$tmp/err.txt"; exit 1; }
 
+# summary --dot: one node per layer, one edge per input link; rendered by
+# Graphviz when it is installed (CI does not install it: skipped there).
+"$bin/summary" --dot googlenet > "$tmp/googlenet.dot"
+"$bin/summary" --json googlenet > "$tmp/googlenet.json"
+nodes=$(grep -c '^  n[0-9]* \[label=' "$tmp/googlenet.dot")
+edges=$(grep -c '^  n[0-9]* -> n[0-9]*;$' "$tmp/googlenet.dot")
+layers=$(grep -c '^  {"name": ' "$tmp/googlenet.json")
+[ "$nodes" = "$layers" ] || { echo "examples: summary --dot has $nodes nodes for $layers layers"; exit 1; }
+[ "$edges" -gt "$nodes" ] || { echo "examples: summary --dot has only $edges edges"; exit 1; }
+if command -v dot > /dev/null 2>&1; then
+  for arch in googlenet resnet18 densenet121 lenet5; do
+    "$bin/summary" --dot "$arch" > "$tmp/$arch.dot"
+    dot -Tsvg "$tmp/$arch.dot" > "$tmp/$arch.svg" 2> "$tmp/dot.err" && [ ! -s "$tmp/dot.err" ] || {
+      echo "examples: dot rejected summary --dot $arch:"; cat "$tmp/dot.err"; exit 1; }
+  done
+  dot_note="summary --dot (rendered by Graphviz)"
+else
+  dot_note="summary --dot (Graphviz not installed: not rendered)"
+fi
+
 for arch in resnet18 inception_naive; do
   $run "$bin/summary" --json "$arch" > "$tmp/$arch.json"
 done
@@ -89,7 +109,7 @@ for name, shape, *figures in rows:
                 str(spatial[-1]["receptive_field"]["size"][0])]
     assert [shape] + figures == computed, f"docs/architectures.md, {name}: {[shape] + figures} but summary computes {computed}"
 PY
-  echo "examples: custom, summary, classify, summary --json (valid JSON) and the docs' zoo table agree"
+  echo "examples: custom, summary, classify, $dot_note, summary --json (valid JSON) and the docs' zoo table agree"
 else
-  echo "examples: custom, summary and classify ran (python3 missing: JSON not validated)"
+  echo "examples: custom, summary, classify and $dot_note ran (python3 missing: JSON not validated)"
 fi

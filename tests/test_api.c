@@ -133,7 +133,7 @@ START_TEST(version_number_composition) {
   ck_assert_int_lt(CNA_VERSION_MINOR, 100);
   ck_assert_int_ge(CNA_VERSION_PATCH, 0);
   ck_assert_int_lt(CNA_VERSION_PATCH, 100);
-  ck_assert_int_eq(CNA_VERSION_NUMBER, 100); /* 0.1.0 */
+  ck_assert_int_eq(CNA_VERSION_NUMBER, 200); /* 0.2.0 */
 }
 END_TEST
 

@@ -2,7 +2,8 @@
  * every result bit-identical to the single-threaded run; the read-only
  * accessors and saves beside those forward calls; nets created, built,
  * loaded, saved and destroyed from many threads at once; concurrent saves
- * to one path. Built for ThreadSanitizer too: `make check SANITIZE=thread`
+ * to one path; feature extraction beside forward calls, its plans made
+ * and cached while other threads run. Built for ThreadSanitizer too: `make check SANITIZE=thread`
  * runs this suite (docs/security.md). */
 #define _POSIX_C_SOURCE 200809L /* pthread_barrier, mkdtemp */
 #include <dirent.h>
@@ -417,6 +418,92 @@ START_TEST(concurrent_saves_to_one_path) {
 }
 END_TEST
 
+/* ------------------------------------- features beside forward calls */
+
+/* Sets of layers of the every-layer net; each thread asks for them in its
+ * own order, so new plans are built and cached while other threads use the
+ * cached ones and the forward plan. */
+static const char *const feature_sets[][3] = {
+    {"conv1", "relu1", "sum"}, {"bn1", "cat", "fc"}, {"shortcut", "tanh", "gap"},
+    {"lrn1", "prob", "x"},     {"branch_a", "pad", "drop"}};
+enum { FEATURE_SETS = sizeof feature_sets / sizeof feature_sets[0] };
+
+typedef struct feature_worker {
+  int id;
+  cna_net *net;
+  const float *input, *expected_output; /* one image and its output */
+  float *const *expected;               /* per set, the three features */
+  const size_t *sizes;                  /* per set, the three sizes */
+  pthread_barrier_t *start;
+  size_t mismatches;
+  cna_status status;
+} feature_worker;
+
+static void *feature_work(void *arg) {
+  feature_worker *w = arg;
+  float got[3][4096], y[64];
+  float *outputs[3] = {got[0], got[1], got[2]};
+  pthread_barrier_wait(w->start);
+  for (size_t call = 0; call < 60 && w->status == CNA_OK; call++) {
+    const size_t set = (call * (size_t)(w->id + 1) + (size_t)w->id) % FEATURE_SETS;
+    if (call % 3 == 2) {
+      w->status = cna_net_forward(w->net, w->input, 1, y);
+      w->mismatches += memcmp(y, w->expected_output, 10 * sizeof *y) != 0;
+      continue;
+    }
+    w->status = cna_net_forward_features(w->net, w->input, 1, feature_sets[set], 3, outputs);
+    for (size_t k = 0; w->status == CNA_OK && k < 3; k++)
+      w->mismatches += memcmp(got[k], w->expected[set * 3 + k],
+                              w->sizes[set * 3 + k] * sizeof(float)) != 0;
+  }
+  return NULL;
+}
+
+START_TEST(features_beside_forward_calls) {
+  /* Single-threaded references first, from a separate net (so the shared
+   * net starts with no cached plans), then THREADS threads mixing feature
+   * and forward calls on one net: every result bit for bit the same. */
+  cna_net *net, *reference;
+  ck_assert_ok(cna_test_every_layer_net(5, &net));
+  ck_assert_ok(cna_test_every_layer_net(5, &reference));
+  float *x = make_input(input_size(net), 3), y[64];
+  ck_assert_uint_eq(output_size(net), 10);
+  ck_assert_ok(cna_net_forward(reference, x, 1, y));
+  float *expected[FEATURE_SETS * 3];
+  size_t sizes[FEATURE_SETS * 3];
+  for (size_t set = 0; set < FEATURE_SETS; set++) {
+    for (size_t k = 0; k < 3; k++) {
+      size_t index, shape[3];
+      ck_assert_ok(cna_net_find_layer(reference, feature_sets[set][k], &index));
+      ck_assert_ok(cna_net_layer_output_shape(reference, index, shape));
+      sizes[set * 3 + k] = shape[0] * shape[1] * shape[2];
+      ck_assert_uint_le(sizes[set * 3 + k], 4096);
+      expected[set * 3 + k] = malloc(sizes[set * 3 + k] * sizeof(float));
+    }
+    ck_assert_ok(cna_net_forward_features(reference, x, 1, feature_sets[set], 3,
+                                          &expected[set * 3]));
+  }
+  pthread_barrier_t start;
+  pthread_barrier_init(&start, NULL, THREADS);
+  pthread_t threads[THREADS];
+  feature_worker workers[THREADS];
+  for (int t = 0; t < THREADS; t++) {
+    workers[t] = (feature_worker){t, net, x, y, expected, sizes, &start, 0, CNA_OK};
+    ck_assert_int_eq(pthread_create(&threads[t], NULL, feature_work, &workers[t]), 0);
+  }
+  for (int t = 0; t < THREADS; t++) {
+    pthread_join(threads[t], NULL);
+    ck_assert_msg(workers[t].status == CNA_OK, "thread %d: %s", t,
+                  cna_status_string(workers[t].status));
+    ck_assert_uint_eq(workers[t].mismatches, 0);
+  }
+  pthread_barrier_destroy(&start);
+  for (size_t i = 0; i < FEATURE_SETS * 3; i++) free(expected[i]);
+  free(x);
+  cna_net_destroy(net), cna_net_destroy(reference);
+}
+END_TEST
+
 Suite *cna_test_concurrency_suite(void) {
   Suite *s = suite_create("concurrency");
   TCase *tc = tcase_create("threads");
@@ -426,6 +513,7 @@ Suite *cna_test_concurrency_suite(void) {
   tcase_add_test(tc, accessors_and_saves_beside_forward_calls);
   tcase_add_test(tc, create_and_destroy_from_many_threads);
   tcase_add_test(tc, concurrent_saves_to_one_path);
+  tcase_add_test(tc, features_beside_forward_calls);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -4,7 +4,7 @@
  * combination the zoo uses and more, and whole nets on the dispatched path
  * against the same nets forced onto the scalar path (CNNARCH_ISA=scalar, in
  * a child process). Tests of a SIMD path skip where the CPU lacks it. */
-#define _POSIX_C_SOURCE 200809L /* fork, setenv */
+#define _POSIX_C_SOURCE 200809L /* fork, setenv (isa_in_child) */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +13,7 @@
 
 #include "kernels/dispatch.h"
 #include "kernels/kernels.h"
+#include "support/scalar_child.h"
 #include "tests.h"
 
 static float uniform(unsigned *state) {
@@ -167,57 +168,6 @@ START_TEST(convolution_through_gemm_matches_direct) {
 }
 END_TEST
 
-/* The input every whole-net comparison uses. */
-static float *net_input(size_t size) {
-  unsigned seed = 5;
-  float *x = malloc(size * sizeof *x);
-  for (size_t i = 0; i < size; i++) x[i] = uniform(&seed);
-  return x;
-}
-
-/* Runs arch on its input in a child process with CNNARCH_ISA=scalar and
- * returns the output (size in *out). The dispatch table is chosen once per
- * process, so this must run before the calling process uses the library. */
-static float *scalar_outputs(const char *arch, size_t *out) {
-  int fds[2];
-  ck_assert_int_eq(pipe(fds), 0);
-  pid_t pid = fork();
-  ck_assert_int_ge(pid, 0);
-  if (pid == 0) {
-    close(fds[0]);
-    setenv("CNNARCH_ISA", "scalar", 1);
-    cna_net *net;
-    size_t shape[3], n = 0;
-    if (strcmp(cna_isa(), "scalar") != 0 || cna_net_create_arch(arch, NULL, &net) != CNA_OK ||
-        cna_net_input_shape(net, shape) != CNA_OK || cna_net_output_size(net, &n) != CNA_OK)
-      _exit(1);
-    float *x = net_input(shape[0] * shape[1] * shape[2]), *y = malloc(n * sizeof *y);
-    if (cna_net_forward(net, x, 1, y) != CNA_OK || write(fds[1], &n, sizeof n) != sizeof n ||
-        write(fds[1], y, n * sizeof *y) != (ssize_t)(n * sizeof *y))
-      _exit(1);
-    _exit(0);
-  }
-  close(fds[1]);
-  size_t n = 0, got = 0;
-  float *y = NULL;
-  if (read(fds[0], &n, sizeof n) == sizeof n && n > 0 && n < ((size_t)1 << 24)) {
-    y = malloc(n * sizeof *y);
-    while (got < n * sizeof *y) {
-      ssize_t r = read(fds[0], (char *)y + got, n * sizeof *y - got);
-      if (r <= 0) break;
-      got += (size_t)r;
-    }
-  }
-  close(fds[0]);
-  int status;
-  waitpid(pid, &status, 0);
-  ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0 && y != NULL &&
-                    got == n * sizeof *y,
-                "the scalar run of %s failed", arch);
-  *out = n;
-  return y;
-}
-
 START_TEST(whole_nets_agree_with_the_scalar_path) {
   /* Needs each test in a process of its own (Check's default), so that the
    * scalar children run before this process chooses its kernels. */
@@ -233,7 +183,10 @@ START_TEST(whole_nets_agree_with_the_scalar_path) {
   const size_t count = cna_test_emulated() ? ALL - 2 : ALL;
   float *want[ALL];
   size_t sizes[ALL];
-  for (size_t a = 0; a < count; a++) want[a] = scalar_outputs(archs[a], &sizes[a]);
+  for (size_t a = 0; a < count; a++) {
+    want[a] = cna_test_scalar_run(archs[a], NULL, 0, &sizes[a]);
+    ck_assert_msg(want[a] != NULL, "the scalar run of %s failed", archs[a]);
+  }
   for (size_t a = 0; a < count; a++) {
     cna_net *net;
     ck_assert_ok(cna_net_create_arch(archs[a], NULL, &net));
@@ -241,7 +194,7 @@ START_TEST(whole_nets_agree_with_the_scalar_path) {
     ck_assert_ok(cna_net_input_shape(net, shape));
     ck_assert_ok(cna_net_output_size(net, &out));
     ck_assert_uint_eq(out, sizes[a]);
-    float *x = net_input(shape[0] * shape[1] * shape[2]), *y = malloc(out * sizeof *y);
+    float *x = cna_test_net_input(shape[0] * shape[1] * shape[2]), *y = malloc(out * sizeof *y);
     ck_assert_ok(cna_net_forward(net, x, 1, y));
     float largest = 0, error = 0;
     for (size_t i = 0; i < out; i++) {
@@ -679,7 +632,7 @@ START_TEST(prepared_weights_follow_set_tensor) {
   size_t shape[3], out;
   ck_assert_ok(cna_net_input_shape(net, shape));
   ck_assert_ok(cna_net_output_size(net, &out));
-  float *x = net_input(shape[0] * shape[1] * shape[2]);
+  float *x = cna_test_net_input(shape[0] * shape[1] * shape[2]);
   float *y = malloc(out * sizeof *y), *want = malloc(out * sizeof *want);
   ck_assert_ok(cna_net_forward(net, x, 1, y));
   ck_assert_ok(cna_net_forward(fresh, x, 1, want));

@@ -19,6 +19,9 @@ Suite *cna_test_image_suite(void);
 Suite *cna_test_concurrency_suite(void);
 Suite *cna_test_numerics_suite(void);
 Suite *cna_test_limits_suite(void);
+Suite *cna_test_ensemble_suite(void);
+Suite *cna_test_features_suite(void);
+Suite *cna_test_dot_suite(void);
 
 /* Asserts that a call returns the expected status, printing the library's
  * message when it does not. */

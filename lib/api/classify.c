@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api/classify.h"
 #include "common/common.h"
 #include "graph/graph.h"
 
@@ -204,13 +205,50 @@ static void top_k(const float *p, size_t n, size_t k, scored *heap) {
   }
 }
 
-static void softmax(float *x, size_t n) {
+void cna__softmax(float *x, size_t n) {
   float max = x[0];
   for (size_t i = 1; i < n; i++)
     if (x[i] > max) max = x[i];
   double sum = 0.0;
   for (size_t i = 0; i < n; i++) sum += exp((double)x[i] - (double)max);
   for (size_t i = 0; i < n; i++) x[i] = (float)(exp((double)x[i] - (double)max) / sum);
+}
+
+int cna__net_gives_probabilities(const cna_net *net) {
+  /* A net that ends in a softmax over a class vector already gives
+   * probabilities; applying another would flatten them. */
+  const cna__layer *out = &net->graph.layers[cna__graph_output(&net->graph)];
+  return out->type == CNA_LAYER_SOFTMAX && out->out.h == 1 && out->out.w == 1;
+}
+
+cna_status cna__classify_check(const char *fn, size_t outputs, const cna_labels *labels,
+                               size_t k) {
+  if (k < 1 || k > outputs)
+    return cna__error(CNA_ERROR_INVALID_ARGUMENT,
+                      "%s: k is %zu; expected 1 to the net's %zu outputs", fn, k, outputs);
+  if (labels != NULL && labels->count != outputs)
+    return cna__error(CNA_ERROR_INVALID_ARGUMENT,
+                      "%s: %zu labels for a net with %zu outputs; use the labels "
+                      "of the data set the net was trained on (one line per class)",
+                      fn, labels->count, outputs);
+  return CNA_OK;
+}
+
+cna_status cna__classify_rank(const float *probs, size_t batch, size_t outputs,
+                              const cna_labels *labels, size_t k, size_t *indices,
+                              float *probabilities, const char **names) {
+  scored *heap = malloc(k * sizeof *heap);
+  if (heap == NULL) return cna__error(CNA_ERROR_OUT_OF_MEMORY, "out of memory ranking classes");
+  for (size_t b = 0; b < batch; b++) {
+    top_k(probs + b * outputs, outputs, k, heap);
+    for (size_t j = 0; j < k; j++) {
+      indices[b * k + j] = heap[j].index;
+      if (probabilities != NULL) probabilities[b * k + j] = heap[j].p;
+      if (names != NULL) names[b * k + j] = labels != NULL ? labels->labels[heap[j].index] : NULL;
+    }
+  }
+  free(heap);
+  return CNA_OK;
 }
 
 cna_status cna_net_classify(cna_net *net, const float *images, size_t batch,
@@ -221,45 +259,20 @@ cna_status cna_net_classify(cna_net *net, const float *images, size_t batch,
                       "cna_net_classify: net, images and indices must not be NULL");
   size_t outputs;
   cna_net_output_size(net, &outputs);
-  if (k < 1 || k > outputs)
-    return cna__error(CNA_ERROR_INVALID_ARGUMENT,
-                      "cna_net_classify: k is %zu; expected 1 to the net's %zu outputs", k,
-                      outputs);
-  if (labels != NULL && labels->count != outputs)
-    return cna__error(CNA_ERROR_INVALID_ARGUMENT,
-                      "cna_net_classify: %zu labels for a net with %zu outputs; use the labels "
-                      "of the data set the net was trained on (one line per class)",
-                      labels->count, outputs);
-  if (batch == 0) return CNA_OK;
+  cna_status st = cna__classify_check("cna_net_classify", outputs, labels, k);
+  if (st != CNA_OK || batch == 0) return st;
   size_t count, bytes;
   if (!cna__mul_size(outputs, batch, &count) || !cna__mul_size(count, sizeof(float), &bytes))
     return cna__error(CNA_ERROR_TOO_LARGE, "cna_net_classify: a batch of %zu is too large",
                       batch);
   float *scores = malloc(bytes);
-  scored *heap = malloc(k * sizeof *heap);
-  if (scores == NULL || heap == NULL) {
-    free(scores);
-    free(heap);
-    return cna__error(CNA_ERROR_OUT_OF_MEMORY, "cna_net_classify: out of memory");
-  }
-  cna_status st = cna_net_forward(net, images, batch, scores);
+  if (scores == NULL) return cna__error(CNA_ERROR_OUT_OF_MEMORY, "cna_net_classify: out of memory");
+  st = cna_net_forward(net, images, batch, scores);
   if (st == CNA_OK) {
-    /* A net that ends in a softmax over a class vector already gives
-     * probabilities; applying another would flatten them. */
-    const cna__layer *out = &net->graph.layers[cna__graph_output(&net->graph)];
-    const int is_probability = out->type == CNA_LAYER_SOFTMAX && out->out.h == 1 && out->out.w == 1;
-    for (size_t b = 0; b < batch; b++) {
-      float *p = scores + b * outputs;
-      if (!is_probability) softmax(p, outputs);
-      top_k(p, outputs, k, heap);
-      for (size_t j = 0; j < k; j++) {
-        indices[b * k + j] = heap[j].index;
-        if (probabilities != NULL) probabilities[b * k + j] = heap[j].p;
-        if (names != NULL) names[b * k + j] = labels != NULL ? labels->labels[heap[j].index] : NULL;
-      }
-    }
+    if (!cna__net_gives_probabilities(net))
+      for (size_t b = 0; b < batch; b++) cna__softmax(scores + b * outputs, outputs);
+    st = cna__classify_rank(scores, batch, outputs, labels, k, indices, probabilities, names);
   }
   free(scores);
-  free(heap);
   return st;
 }

@@ -248,6 +248,9 @@ cna_status cna_net_set_tensor(cna_net *net, size_t index, const float *data,
   cna_status s = check_tensor("cna_net_set_tensor", net, index, data);
   if (s == CNA_OK) s = check_count("cna_net_set_tensor", &net->tensors[index], count);
   if (s != CNA_OK) return s;
+  /* Feature plans borrow the prepared weights about to be replaced; they
+   * are made again on their next use. */
+  cna__net_drop_features(net);
   memcpy(net->tensors[index].data, data, count * sizeof(float));
   /* Weights prepared from this tensor (packed, batch norm folded) follow. */
   for (size_t layer = 0; layer < net->graph.num_layers; layer++)

@@ -61,6 +61,11 @@ typedef const char *(*cna__name_at)(const void *ctx, size_t index);
 void cna__suggest_names(const char *name, cna__name_at names, const void *ctx,
                         size_t count);
 
+/* The same, however far they are: "; the nearest are 'x', 'y', 'z'" (for
+ * a caller that must name some, e.g. an unknown layer asked for by name). */
+void cna__nearest_names(const char *name, cna__name_at names, const void *ctx,
+                        size_t count);
+
 /* Hash of a NUL-terminated name for the graph's name index: SipHash-1-3
  * under a key drawn at random once per process, so that a hostile model
  * file cannot choose names that collide (which would make loading it

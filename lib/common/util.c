@@ -44,15 +44,12 @@ size_t cna__edit_distance(const char *a, const char *b, size_t cap) {
   return prev[lb] < cap ? prev[lb] : cap;
 }
 
-void cna__suggest_names(const char *name, cna__name_at names, const void *ctx,
-                        size_t count) {
+/* Appends the (up to) three names closest to name among those within cap
+ * edits, after intro, closing with outro. */
+static void list_closest(const char *name, cna__name_at names, const void *ctx, size_t count,
+                         size_t cap, const char *intro, const char *outro) {
   enum { SHOW = 3 };
   size_t best[SHOW], best_dist[SHOW], found = 0;
-  /* A suggestion is worth making when it is within a third of the name's
-   * length (at least 2 edits): typos, not unrelated names. */
-  size_t cap = strlen(name) / 3;
-  if (cap < 2) cap = 2;
-  cap += 1;
   for (size_t i = 0; i < count; i++) {
     size_t d = cna__edit_distance(name, names(ctx, i), cap);
     if (d >= cap) continue;
@@ -68,10 +65,24 @@ void cna__suggest_names(const char *name, cna__name_at names, const void *ctx,
     best_dist[pos] = d;
   }
   if (found == 0) return;
-  cna__error_append(" (did you mean ");
+  cna__error_append("%s", intro);
   for (size_t k = 0; k < found; k++)
     cna__error_append("%s'%s'", k ? ", " : "", names(ctx, best[k]));
-  cna__error_append("?)");
+  cna__error_append("%s", outro);
+}
+
+void cna__suggest_names(const char *name, cna__name_at names, const void *ctx,
+                        size_t count) {
+  /* A suggestion is worth making when it is within a third of the name's
+   * length (at least 2 edits): typos, not unrelated names. */
+  size_t cap = strlen(name) / 3;
+  if (cap < 2) cap = 2;
+  list_closest(name, names, ctx, count, cap + 1, " (did you mean ", "?)");
+}
+
+void cna__nearest_names(const char *name, cna__name_at names, const void *ctx,
+                        size_t count) {
+  list_closest(name, names, ctx, count, SIZE_MAX, "; the nearest are ", "");
 }
 
 /* ------------------------------------------------------------ name hash */

@@ -19,10 +19,9 @@ static const float *value_of(const cna__plan *plan, size_t layer, const float *i
   return arena + w * batch;
 }
 
-static cna_status run(const cna_net *net, const float *input, size_t batch, float *output,
-                      cna__context *ctx) {
+static cna_status run(const cna_net *net, const cna__plan *plan, const float *input,
+                      size_t batch, float *output, cna__context *ctx) {
   const cna__graph *g = &net->graph;
-  const cna__plan *plan = net->plan;
   float *arena = cna__context_arena(ctx);
   const float **in_ptrs = cna__context_inputs(ctx);
   cna__shape *in_shapes = cna__context_shapes(ctx);
@@ -81,8 +80,27 @@ cna_status cna__net_forward(const cna_net *net, const float *input, size_t batch
   cna_status status = cna__plan_acquire(net->plan, batch, &ctx);
   if (status != CNA_OK) return status;
   const cna__fp_mode mode = cna__fp_flush_denormals();
-  status = run(net, input, batch, output, ctx);
+  status = run(net, net->plan, input, batch, output, ctx);
   cna__fp_restore(mode);
   cna__plan_release(net->plan, ctx);
+  return status;
+}
+
+cna_status cna__plan_run(const cna_net *net, cna__plan *plan, const float *input, size_t batch,
+                         const size_t *layers, size_t count, float *const *outputs) {
+  const cna__graph *g = &net->graph;
+  if (batch == 0) return CNA_OK;
+  cna__context *ctx;
+  cna_status status = cna__plan_acquire(plan, batch, &ctx);
+  if (status != CNA_OK) return status;
+  const cna__fp_mode mode = cna__fp_flush_denormals();
+  status = run(net, plan, input, batch, NULL, ctx);
+  cna__fp_restore(mode);
+  /* The kept layers stayed live to the end (plan.c): copy them out. */
+  for (size_t k = 0; status == CNA_OK && k < count; k++)
+    memcpy(outputs[k],
+           value_of(plan, layers[k], input, NULL, cna__context_arena(ctx), batch),
+           cna__shape_elems(&g->layers[layers[k]].out) * batch * sizeof(float));
+  cna__plan_release(plan, ctx);
   return status;
 }

@@ -9,6 +9,7 @@
 #ifndef CNA_GRAPH_H
 #define CNA_GRAPH_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -157,6 +158,13 @@ struct cna_net {
   unsigned char *needed;
   int num_threads;
   struct cna__plan *plan;  /* how forward runs (graph/plan.c) */
+  /* Plans of cna_net_forward_features, one per set of requested layers
+   * (graph/features.c), made on first use and kept; the lock guards the
+   * list, whose plans never change once in it. Dropped when a tensor
+   * changes. */
+  pthread_mutex_t features_lock;
+  struct cna__feature_plan *features;
+  size_t num_features;
   struct cna__pool *pool;  /* num_threads - 1 workers, or NULL */
   /* Memory that tensors point into when a net was loaded: a file mapping or
    * an inflated section, released with the net. */
@@ -177,6 +185,18 @@ cna_status cna__net_create_empty(const cna__graph *g, int num_threads, cna_net *
 
 /* Allocates and initializes every tensor of an empty net from seed. */
 cna_status cna__net_init_weights(cna_net *net, uint64_t seed);
+
+/* Runs the net up to the distinct layers[0..count) and writes each one's
+ * output, as the unfused graph gives it, to outputs[k] (batch x C*H*W
+ * floats), computing only those layers' ancestors (graph/features.c).
+ * Thread safety as the forward pass. */
+cna_status cna__net_forward_features(cna_net *net, const float *input, size_t batch,
+                                     const size_t *layers, size_t count,
+                                     float *const *outputs);
+
+/* Frees the cached feature plans (when a tensor changed: they borrow its
+ * prepared state). No call may be running on the net. */
+void cna__net_drop_features(cna_net *net);
 
 /* Runs the forward pass (graph/executor.c). */
 cna_status cna__net_forward(const cna_net *net, const float *input, size_t batch,

@@ -177,8 +177,10 @@ cna_status cna__net_create_empty(const cna__graph *g, int num_threads, cna_net *
                       "the graph has no input layer: add one with cna_builder_input");
   cna_net *net = calloc(1, sizeof *net);
   if (net == NULL) return cna__error(CNA_ERROR_OUT_OF_MEMORY, "out of memory creating a net");
+  pthread_mutex_init(&net->features_lock, NULL);
   cna_status status = cna__graph_copy(&net->graph, g);
   if (status != CNA_OK) {
+    pthread_mutex_destroy(&net->features_lock);
     free(net);
     return status;
   }
@@ -232,6 +234,8 @@ void cna_net_destroy(cna_net *net) {
   free(net->num_layer_tensors);
   free(net->stats);
   free(net->needed);
+  cna__net_drop_features(net);
+  pthread_mutex_destroy(&net->features_lock);
   cna__plan_free(net->plan);
   cna__pool_destroy(net->pool);
   cna__graph_free(&net->graph);

@@ -19,17 +19,31 @@ struct cna__context {
 
 /* ------------------------------------------------------------------ fusion */
 
+/* The layers a plan computes: the net's (those its output needs), or the
+ * feature plan's own. */
+static const unsigned char *needed_of(const cna_net *net, const cna__plan *plan) {
+  return plan->needed != NULL ? plan->needed : net->needed;
+}
+
+/* Whether layer's output must come out of the plan as the unfused graph
+ * gives it: the net's output, or a layer a feature plan keeps. */
+static int is_kept(const cna_net *net, const cna__plan *plan, size_t layer) {
+  return plan->kept != NULL ? plan->kept[layer] != 0 : layer == cna__graph_output(&net->graph);
+}
+
 /* The one needed layer that reads layer's output, if exactly one does
- * (once) and layer is not the net's output; else CNA__NOWHERE. */
-static size_t sole_consumer(const cna_net *net, const size_t *uses, const size_t *consumer,
-                            size_t layer) {
-  if (layer == cna__graph_output(&net->graph) || uses[layer] != 1) return CNA__NOWHERE;
+ * (once) and layer is not kept (fusing past a kept layer would leave its
+ * output unwritten or changed); else CNA__NOWHERE. */
+static size_t sole_consumer(const cna_net *net, const cna__plan *plan, const size_t *uses,
+                            const size_t *consumer, size_t layer) {
+  if (is_kept(net, plan, layer) || uses[layer] != 1) return CNA__NOWHERE;
   return consumer[layer];
 }
 
 static cna_status build_steps(cna_net *net, cna__plan *plan) {
   const cna__graph *g = &net->graph;
   const size_t n = g->num_layers;
+  const unsigned char *needed = needed_of(net, plan);
   const int fast = cna__kernels_get()->gemm_ukernel.fn != NULL;
   size_t *uses = calloc(n, sizeof *uses), *consumer = calloc(n, sizeof *consumer);
   unsigned char *absorbed = calloc(n, 1);
@@ -39,7 +53,7 @@ static cna_status build_steps(cna_net *net, cna__plan *plan) {
     return cna__error(CNA_ERROR_OUT_OF_MEMORY, "out of memory planning a %zu-layer net", n);
   }
   for (size_t i = 0; i < n; i++) {
-    if (!net->needed[i]) continue;
+    if (!needed[i]) continue;
     for (size_t k = 0; k < g->layers[i].num_inputs; k++) {
       uses[g->layers[i].inputs[k]]++;
       consumer[g->layers[i].inputs[k]] = i;
@@ -56,11 +70,11 @@ static cna_status build_steps(cna_net *net, cna__plan *plan) {
   for (size_t i = 0; i < n; i++) {
     pending[i] = (cna__step){.layer = i, .out = i, .bn = CNA__NOWHERE,
                              .residual = CNA__NOWHERE};
-    if (!net->needed[i] || !fast || absorbed[i]) continue;
+    if (!needed[i] || !fast || absorbed[i]) continue;
     if (g->layers[i].type == CNA_LAYER_BATCH_NORM) {
       /* A batch norm on its own (pre-activation blocks, DenseNet's concats)
        * applies the ReLU after it in the same pass. */
-      const size_t next = sole_consumer(net, uses, consumer, i);
+      const size_t next = sole_consumer(net, plan, uses, consumer, i);
       if (next != CNA__NOWHERE && !absorbed[next] && g->layers[next].type == CNA_LAYER_RELU) {
         pending[i].relu = 1;
         pending[i].out = next;
@@ -69,7 +83,7 @@ static cna_status build_steps(cna_net *net, cna__plan *plan) {
       continue;
     }
     if (g->layers[i].type != CNA_LAYER_CONV2D) continue;
-    size_t cur = i, next = sole_consumer(net, uses, consumer, cur);
+    size_t cur = i, next = sole_consumer(net, plan, uses, consumer, cur);
     /* A layer joins one step only: of two branches meeting in an add (a
      * block's last conv and its downsampling shortcut) the first takes it. */
     if (next != CNA__NOWHERE && absorbed[next]) next = CNA__NOWHERE;
@@ -77,7 +91,7 @@ static cna_status build_steps(cna_net *net, cna__plan *plan) {
       pending[i].bn = next;
       absorbed[next] = 1;
       cur = next;
-      next = sole_consumer(net, uses, consumer, cur);
+      next = sole_consumer(net, plan, uses, consumer, cur);
       if (next != CNA__NOWHERE && absorbed[next]) next = CNA__NOWHERE;
     }
     if (next != CNA__NOWHERE && g->layers[next].type == CNA_LAYER_ADD) {
@@ -87,7 +101,7 @@ static cna_status build_steps(cna_net *net, cna__plan *plan) {
         pending[i].residual = other;
         absorbed[next] = 1;
         cur = next;
-        next = sole_consumer(net, uses, consumer, cur);
+        next = sole_consumer(net, plan, uses, consumer, cur);
         if (next != CNA__NOWHERE && absorbed[next]) next = CNA__NOWHERE;
       }
     }
@@ -106,7 +120,7 @@ static cna_status build_steps(cna_net *net, cna__plan *plan) {
   }
   for (size_t i = 0; i < n; i++) at[i] = CNA__NOWHERE;
   for (size_t i = 0; i < n; i++)
-    if (net->needed[i] && !absorbed[i] && g->layers[i].type != CNA_LAYER_INPUT)
+    if (needed[i] && !absorbed[i] && g->layers[i].type != CNA_LAYER_INPUT)
       at[pending[i].out] = i;
   for (size_t i = 0; i < n; i++) plan->step_of[i] = CNA__NOWHERE;
   for (size_t pos = 0; pos < n; pos++) {
@@ -233,12 +247,17 @@ static cna_status plan_memory(cna_net *net, cna__plan *plan) {
     for (size_t k = 0; k < l->num_inputs; k++) last[l->inputs[k]] = s;
     if (st->residual != CNA__NOWHERE) last[st->residual] = s;
   }
+  /* A feature plan's kept layers are read after the last step (copied out
+   * to the caller), so nothing may reuse or overwrite their memory. */
+  if (plan->kept != NULL)
+    for (size_t i = 0; i < n; i++)
+      if (plan->kept[i]) last[i] = plan->num_steps;
   plan->where[0] = CNA__AT_INPUT;
   size_t num_bufs = 0;
   for (size_t s = 0; s < plan->num_steps; s++) {
     const cna__step *st = &plan->steps[s];
     const cna__layer *l = &g->layers[st->layer];
-    if (st->out == output) {
+    if (plan->kept == NULL && st->out == output) {
       plan->where[st->out] = CNA__AT_OUTPUT;
       continue;
     }
@@ -267,7 +286,8 @@ static cna_status plan_memory(cna_net *net, cna__plan *plan) {
 
 void cna__plan_free(cna__plan *plan) {
   if (plan == NULL) return;
-  for (size_t s = 0; s < plan->num_steps; s++) cna__aligned_free(plan->steps[s].prepared);
+  for (size_t s = 0; s < plan->num_steps; s++)
+    if (!plan->steps[s].borrowed) cna__aligned_free(plan->steps[s].prepared);
   while (plan->idle != NULL) {
     cna__context *c = plan->idle;
     plan->idle = c->next;
@@ -282,13 +302,15 @@ void cna__plan_free(cna__plan *plan) {
   free(plan->steps);
   free(plan->where);
   free(plan->step_of);
+  free(plan->needed);
+  free(plan->kept);
   free(plan);
 }
 
-cna_status cna__plan_build(cna_net *net) {
+/* Sets up a zeroed plan: its lock, thread count, widest layer and the
+ * per-layer arrays every plan has. */
+static cna_status plan_init(const cna_net *net, cna__plan *plan) {
   const size_t n = net->graph.num_layers;
-  cna__plan *plan = calloc(1, sizeof *plan);
-  if (plan == NULL) return cna__error(CNA_ERROR_OUT_OF_MEMORY, "out of memory planning a net");
   pthread_mutex_init(&plan->lock, NULL);
   plan->num_threads = (size_t)net->num_threads;
   for (size_t i = 0; i < n; i++)
@@ -296,12 +318,30 @@ cna_status cna__plan_build(cna_net *net) {
       plan->max_inputs = net->graph.layers[i].num_inputs;
   plan->where = malloc(n * sizeof *plan->where);
   plan->step_of = malloc(n * sizeof *plan->step_of);
-  cna_status st = plan->where == NULL || plan->step_of == NULL
-                      ? cna__error(CNA_ERROR_OUT_OF_MEMORY, "out of memory planning a net")
-                      : build_steps(net, plan);
+  if (plan->where == NULL || plan->step_of == NULL)
+    return cna__error(CNA_ERROR_OUT_OF_MEMORY, "out of memory planning a net");
+  return CNA_OK;
+}
+
+/* Steps, their prepared state and the memory plan. A feature plan borrows
+ * the prepared state of the forward plan's step for the same layer and
+ * folded batch norm (packed weights depend on nothing else), so it costs no
+ * second copy of the weights; it is dropped whenever a tensor changes
+ * (cna__net_drop_features), before that state could be freed. */
+static cna_status plan_steps(cna_net *net, cna__plan *plan) {
+  const cna__plan *forward = plan->kept != NULL ? net->plan : NULL;
+  cna_status st = build_steps(net, plan);
   for (size_t s = 0; st == CNA_OK && s < plan->num_steps; s++) {
     cna__step *step = &plan->steps[s];
-    st = prepare_step(net, step, &step->prepared);
+    const size_t same = forward != NULL ? forward->step_of[step->layer] : CNA__NOWHERE;
+    const cna__step *twin = same != CNA__NOWHERE ? &forward->steps[same] : NULL;
+    if (twin != NULL && twin->layer == step->layer && twin->bn == step->bn &&
+        twin->prepared != NULL && !twin->broken) {
+      step->prepared = twin->prepared;
+      step->borrowed = 1;
+    } else {
+      st = prepare_step(net, step, &step->prepared);
+    }
     const cna__layer *l = &net->graph.layers[step->layer];
     const cna__layer_ops *ops = cna__layer_ops_of(l->type);
     if (st == CNA_OK && step->prepared != NULL && ops->workspace != NULL) {
@@ -310,12 +350,60 @@ cna_status cna__plan_build(cna_net *net) {
     }
   }
   if (st == CNA_OK) st = plan_memory(net, plan);
+  return st;
+}
+
+cna_status cna__plan_build(cna_net *net) {
+  cna__plan *plan = calloc(1, sizeof *plan);
+  if (plan == NULL) return cna__error(CNA_ERROR_OUT_OF_MEMORY, "out of memory planning a net");
+  cna_status st = plan_init(net, plan);
+  if (st == CNA_OK) st = plan_steps(net, plan);
   if (st != CNA_OK) {
     cna__plan_free(plan);
     return st;
   }
   cna__plan_free(net->plan);
   net->plan = plan;
+  return CNA_OK;
+}
+
+cna_status cna__plan_build_features(cna_net *net, const size_t *layers, size_t count,
+                                    cna__plan **out) {
+  const cna__graph *g = &net->graph;
+  const size_t n = g->num_layers;
+  cna__plan *plan = calloc(1, sizeof *plan);
+  if (plan == NULL) return cna__error(CNA_ERROR_OUT_OF_MEMORY, "out of memory planning a net");
+  cna_status st = plan_init(net, plan);
+  if (st == CNA_OK) {
+    plan->needed = calloc(n, 1);
+    plan->kept = calloc(n, 1);
+    if (plan->needed == NULL || plan->kept == NULL)
+      st = cna__error(CNA_ERROR_OUT_OF_MEMORY, "out of memory planning a net");
+  }
+  if (st == CNA_OK) {
+    /* Only the kept layers' ancestors: walk back from them (inputs always
+     * come before their consumers). */
+    size_t top = 0;
+    for (size_t k = 0; k < count; k++) {
+      plan->kept[layers[k]] = 1;
+      plan->needed[layers[k]] = 1;
+      if (layers[k] > top) top = layers[k];
+    }
+    for (size_t i = top + 1; i-- > 0;) {
+      if (!plan->needed[i]) continue;
+      for (size_t k = 0; k < g->layers[i].num_inputs; k++) plan->needed[g->layers[i].inputs[k]] = 1;
+    }
+    st = plan_steps(net, plan);
+  }
+  for (size_t k = 0; st == CNA_OK && k < count; k++)
+    if (plan->where[layers[k]] == CNA__NOWHERE || plan->where[layers[k]] == CNA__AT_OUTPUT)
+      st = cna__error(CNA_ERROR_INTERNAL, "the feature plan left layer '%s' unmaterialized",
+                      g->layers[layers[k]].name);
+  if (st != CNA_OK) {
+    cna__plan_free(plan);
+    return st;
+  }
+  *out = plan;
   return CNA_OK;
 }
 

@@ -30,6 +30,8 @@ typedef struct cna__step {
   size_t residual; /* the layer whose output a fused add adds, or CNA__NOWHERE */
   int relu;        /* a fused ReLU */
   void *prepared;  /* the layer's prepared state, or NULL */
+  int borrowed;    /* prepared belongs to the forward plan's step (a feature
+                      plan's step): not freed with this plan */
   int broken;      /* preparing again after a tensor changed failed */
 } cna__step;
 
@@ -44,6 +46,11 @@ typedef struct cna__plan {
   size_t workspace;    /* scratch floats per thread */
   size_t num_threads;
   size_t max_inputs;   /* of any layer */
+  /* A feature plan's own choice of layers (graph/features.c); both NULL in
+   * the forward plan, which computes net->needed and keeps the output. */
+  unsigned char *needed; /* per layer: computed */
+  unsigned char *kept;   /* per layer: materialized as the unfused graph
+                            gives it, in the arena, live to the end */
   pthread_mutex_t lock; /* guards idle */
   cna__context *idle;   /* contexts not in use by a call */
 } cna__plan;
@@ -52,6 +59,15 @@ typedef struct cna__plan {
  * fuses where the fast path exists, prepares, plans memory. */
 cna_status cna__plan_build(cna_net *net);
 void cna__plan_free(cna__plan *plan);
+
+/* A plan that computes only layers[0..count) (distinct indices) and their
+ * ancestors, and keeps each of those layers' outputs as the unfused graph
+ * gives them: nothing is fused past a kept layer, nothing overwrites it
+ * (no in-place layer, no reuse of its memory), and none is at
+ * CNA__AT_OUTPUT (all in the arena, or the input). Borrows prepared state
+ * from net->plan, so it must be freed before that state changes. */
+cna_status cna__plan_build_features(cna_net *net, const size_t *layers, size_t count,
+                                    cna__plan **out);
 
 /* Prepares again the step reading layer's tensors (after they changed). */
 cna_status cna__plan_refresh(cna_net *net, size_t layer);
@@ -63,6 +79,13 @@ int cna__plan_bytes(const cna__plan *plan, size_t batch, size_t *bytes);
  * it back. */
 cna_status cna__plan_acquire(cna__plan *plan, size_t batch, cna__context **out);
 void cna__plan_release(cna__plan *plan, cna__context *ctx);
+
+/* Runs a feature plan (cna__plan_build_features) on batch images and copies
+ * the outputs of layers[0..count) (kept by the plan, in any order) to
+ * outputs[k], batch x that layer's C*H*W floats each (graph/executor.c).
+ * The caller has checked that the sizes fit in memory. */
+cna_status cna__plan_run(const cna_net *net, cna__plan *plan, const float *input, size_t batch,
+                         const size_t *layers, size_t count, float *const *outputs);
 
 /* A context's memory. */
 float *cna__context_arena(cna__context *ctx);

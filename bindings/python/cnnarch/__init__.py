@@ -30,7 +30,8 @@ try:
 except ImportError:  # plain buffers then
     _np = None
 
-__all__ = ["Error", "Net", "Builder", "Labels", "Prediction", "architectures", "describe",
+__all__ = ["Error", "Net", "Builder", "Ensemble", "Labels", "Prediction", "architectures",
+           "describe",
            "version", "format_version", "load_image", "presets", "LAYER_TYPES"]
 
 _L = _lib.load()
@@ -84,7 +85,7 @@ def _c_int(value, what):
 
 
 def version():
-    """The linked library's version string, e.g. '0.1.0'."""
+    """The linked library's version string, e.g. '0.2.0'."""
     return _L.cna_version_string().decode()
 
 
@@ -207,13 +208,19 @@ class Net:
             _L.cna_free(data)
 
     def close(self):
-        """Frees the net now (also done when it is garbage collected)."""
+        """Frees the net now (also done when it is garbage collected). A net
+        that is a member of an open Ensemble cannot be closed."""
+        if getattr(self, "_ensembles", 0):
+            raise Error(1, "this net is a member of an Ensemble: close the ensemble first")
+        self._destroy()
+
+    def _destroy(self):
         if getattr(self, "_handle", None):
             _L.cna_net_destroy(self._handle)
             self._handle = None
 
     def __del__(self):
-        self.close()
+        self._destroy()
 
     def __enter__(self):
         return self
@@ -479,42 +486,217 @@ class Net:
         labels), or one such list per image of a batch. Probabilities are the
         softmax of the outputs (the outputs themselves for a net that ends in
         a softmax). topk is capped at the number of outputs."""
+        return _classify(self, self.output_size, _L.cna_net_classify, self._ptr, image, topk,
+                         labels, preset)
+
+    def _images(self, x, what):
+        """(keep-alive, float pointer, batch, single) for an N x C x H x W
+        batch or one C x H x W image in this net's input shape."""
         c, h, w = self.input_shape
-        size = c * h * w
-        if isinstance(image, (str, os.PathLike, bytes, bytearray, memoryview)):
-            if preset is None:
-                preset = _L.cna_image_preset_for_net(self._ptr).decode()
-            image = load_image(image, preset, net=self)
-        buffer, count, shape = _as_float_buffer(image)
-        if shape is not None and tuple(shape) not in ((c, h, w),) and (
-                len(shape) != 4 or tuple(shape[1:]) != (c, h, w)):
-            raise Error(1, f"classify: expected {c} x {h} x {w} (or N x {c} x {h} x {w}), "
-                           f"found {' x '.join(map(str, shape))}")
-        if count == 0 or count % size:
-            raise Error(1, f"classify: {count} values is not a whole number of "
+        if _np is not None and not isinstance(x, (array.array, memoryview, bytes, bytearray)):
+            if hasattr(x, "detach"):  # a torch tensor
+                x = x.detach().cpu().numpy()
+            try:
+                x = _np.ascontiguousarray(x, dtype=_np.float32)
+            except (TypeError, ValueError) as e:
+                raise Error(1, f"{what}: cannot convert the input to float32: {e}") from None
+            single = x.ndim == 3
+            if single:
+                x = x[None]
+            if x.ndim != 4 or x.shape[1:] != (c, h, w):
+                raise Error(1, f"{what}: expected N x {c} x {h} x {w} (or {c} x {h} x {w}), "
+                               f"found {' x '.join(map(str, x.shape))}")
+            return x, x.ctypes.data_as(_lib.PF), x.shape[0], single
+        buffer, count, _ = _as_float_buffer(x)
+        if count == 0 or count % (c * h * w):
+            raise Error(1, f"{what}: {count} values is not a whole number of "
                            f"{c} x {h} x {w} images")
-        single = len(shape) == 3 if shape is not None else count == size
-        batch = count // size
-        k = max(1, min(int(topk), self.output_size))
-        if labels is not None and not isinstance(labels, Labels):
-            labels = Labels(labels)
-        indices = (ctypes.c_size_t * (batch * k))()
-        probabilities = (ctypes.c_float * (batch * k))()
-        names = (ctypes.c_char_p * (batch * k))()
-        _check(_L.cna_net_classify(self._ptr, buffer.ptr, batch,
-                                   labels._ptr if labels is not None else None, k, indices,
-                                   probabilities, names))
-        results = [[Prediction(indices[i * k + j], probabilities[i * k + j],
-                               names[i * k + j].decode("utf-8", "replace")
-                               if names[i * k + j] is not None else None)
-                    for j in range(k)] for i in range(batch)]
-        return results[0] if single else results
+        return buffer, buffer.ptr, count // (c * h * w), False
+
+    def layer_shape(self, name):
+        """(C, H, W) of the named layer's output."""
+        index, shape = ctypes.c_size_t(), (ctypes.c_size_t * 3)()
+        _check(_L.cna_net_find_layer(self._ptr, _bytes(name), ctypes.byref(index)))
+        _check(_L.cna_net_layer_output_shape(self._ptr, index.value, shape))
+        return tuple(shape)
+
+    def features(self, x, names):
+        """The outputs of the named layers (e.g. ["fc7"], or ["avgpool"] of a
+        ResNet) for a batch N x C x H x W (or one C x H x W image), computed
+        in one pass that runs only what those layers need. Each is the layer's
+        output in the graph as built, before anything the fast path fuses
+        after it (a convolution's output before its batch norm). Returns
+        {name: N x C x H x W NumPy array} (C x H x W for one image; without
+        NumPy, the flat values as array.array('f')). names: one name or a
+        list of distinct names (layer_names() lists them); an unknown name
+        raises Error NOT_FOUND naming the nearest layers."""
+        if isinstance(names, (str, bytes)):
+            names = [names]
+        names = [n.decode() if isinstance(n, bytes) else str(n) for n in names]
+        count = len(names)
+        c_names = (ctypes.c_char_p * max(count, 1))(*[_bytes(n) for n in names])
+        # Names checked first (by the library, with its messages) on an
+        # empty batch, so that shapes are asked for known layers only.
+        dummy = (ctypes.c_float * 1)()
+        dummies = (_lib.PF * max(count, 1))(*[ctypes.cast(dummy, _lib.PF)] * count)
+        _check(_L.cna_net_forward_features(self._ptr, ctypes.cast(dummy, _lib.PF), 0, c_names,
+                                           count, dummies))
+        shapes = [self.layer_shape(n) for n in names]
+        keep, pointer, batch, single = self._images(x, "features")
+        results, pointers = [], (_lib.PF * count)()
+        for k, shape in enumerate(shapes):
+            size = shape[0] * shape[1] * shape[2]
+            if _np is not None:
+                out = _np.empty((batch,) + shape, dtype=_np.float32)
+                pointers[k] = out.ctypes.data_as(_lib.PF)
+            else:
+                out = array.array("f", bytes(4 * batch * size))
+                pointers[k] = _float_pointer(out.buffer_info()[0])
+            results.append(out)
+        _check(_L.cna_net_forward_features(self._ptr, pointer, batch, c_names, count, pointers))
+        del keep
+        return {n: (r[0] if single else r) for n, r in zip(names, results)}
+
+    def to_dot(self):
+        """The graph in Graphviz's DOT language (a node per layer with its
+        type, output shape and parameters; an edge per input link), e.g.
+        for `dot -Tpng net.dot -o net.png`."""
+        length = ctypes.c_size_t()
+        _check(_L.cna_net_to_dot(self._ptr, None, 0, ctypes.byref(length)))
+        text = ctypes.create_string_buffer(length.value + 1)
+        _check(_L.cna_net_to_dot(self._ptr, text, length.value + 1, ctypes.byref(length)))
+        return text.raw[:length.value].decode("utf-8", "replace")
 
     def __repr__(self):
         if not self._handle:
             return "<cnnarch.Net (closed)>"
         return (f"<cnnarch.Net {self.num_layers} layers, {self.num_params:,} params, "
                 f"input {'x'.join(map(str, self.input_shape))}>")
+
+
+def _classify(net, outputs, function, handle, image, topk, labels, preset):
+    """Net.classify and Ensemble.classify: net gives the input shape and the
+    preprocessing, function(handle, ...) has cna_net_classify's arguments."""
+    c, h, w = net.input_shape
+    size = c * h * w
+    if isinstance(image, (str, os.PathLike, bytes, bytearray, memoryview)):
+        if preset is None:
+            preset = _L.cna_image_preset_for_net(net._ptr).decode()
+        image = load_image(image, preset, net=net)
+    buffer, count, shape = _as_float_buffer(image)
+    if shape is not None and tuple(shape) not in ((c, h, w),) and (
+            len(shape) != 4 or tuple(shape[1:]) != (c, h, w)):
+        raise Error(1, f"classify: expected {c} x {h} x {w} (or N x {c} x {h} x {w}), "
+                       f"found {' x '.join(map(str, shape))}")
+    if count == 0 or count % size:
+        raise Error(1, f"classify: {count} values is not a whole number of "
+                       f"{c} x {h} x {w} images")
+    single = len(shape) == 3 if shape is not None else count == size
+    batch = count // size
+    k = max(1, min(int(topk), outputs))
+    if labels is not None and not isinstance(labels, Labels):
+        labels = Labels(labels)
+    indices = (ctypes.c_size_t * (batch * k))()
+    probabilities = (ctypes.c_float * (batch * k))()
+    names = (ctypes.c_char_p * (batch * k))()
+    _check(function(handle, buffer.ptr, batch, labels._ptr if labels is not None else None, k,
+                    indices, probabilities, names))
+    results = [[Prediction(indices[i * k + j], probabilities[i * k + j],
+                           names[i * k + j].decode("utf-8", "replace")
+                           if names[i * k + j] is not None else None)
+                for j in range(k)] for i in range(batch)]
+    return results[0] if single else results
+
+
+class Ensemble:
+    """Several nets answering together: the average of their class
+    probabilities (each member's softmax, or its outputs when it ends in a
+    softmax), optionally weighted. Members must take the same input shape and
+    give the same number of outputs; weights (one per member, >= 0, not all
+    0) are normalized, None weighs all equally. The ensemble keeps its
+    members alive, and a member cannot be closed before the ensemble."""
+
+    def __init__(self, nets, weights=None):
+        nets = list(nets)
+        for i, net in enumerate(nets):
+            if not isinstance(net, Net):
+                raise Error(1, f"Ensemble: member {i} is a {type(net).__name__}, not a "
+                               "cnnarch.Net")
+        handles = (ctypes.c_void_p * max(len(nets), 1))(*[net._ptr for net in nets])
+        c_weights = None
+        if weights is not None:
+            weights = [float(v) for v in weights]
+            if len(weights) != len(nets):
+                raise Error(1, f"Ensemble: {len(weights)} weights for {len(nets)} nets")
+            c_weights = (ctypes.c_float * max(len(weights), 1))(*weights)
+        self._handle = ctypes.c_void_p()
+        _check(_L.cna_ensemble_create(handles, c_weights, len(nets), ctypes.byref(self._handle)))
+        self._nets = nets
+        for net in nets:
+            net._ensembles = getattr(net, "_ensembles", 0) + 1
+
+    @property
+    def _ptr(self):
+        if not self._handle:
+            raise Error(1, "this ensemble was closed")
+        return self._handle
+
+    @property
+    def nets(self):
+        """The members, in order."""
+        return list(self._nets)
+
+    @property
+    def output_size(self):
+        count, size = ctypes.c_size_t(), ctypes.c_size_t()
+        _check(_L.cna_ensemble_size(self._ptr, ctypes.byref(count), ctypes.byref(size)))
+        return size.value
+
+    def forward(self, x):
+        """The averaged probabilities of a batch N x C x H x W (or one
+        C x H x W image): N x output_size (or output_size values), a NumPy
+        array (array.array('f') without NumPy)."""
+        keep, pointer, batch, single = self._nets[0]._images(x, "Ensemble.forward")
+        size = self.output_size
+        if _np is not None:
+            y = _np.empty((batch, size), dtype=_np.float32)
+            out = y.ctypes.data_as(_lib.PF)
+        else:
+            y = array.array("f", bytes(4 * batch * size))
+            out = _float_pointer(y.buffer_info()[0])
+        _check(_L.cna_ensemble_forward(self._ptr, pointer, batch, out))
+        del keep
+        return y[0] if single and _np is not None else y
+
+    __call__ = forward
+
+    def classify(self, image, topk=5, labels=None, preset=None):
+        """As Net.classify, by the averaged probabilities (images are
+        preprocessed for the first member)."""
+        return _classify(self._nets[0], self.output_size, _L.cna_ensemble_classify, self._ptr,
+                         image, topk, labels, preset)
+
+    def close(self):
+        """Frees the ensemble now (the members stay open)."""
+        if getattr(self, "_handle", None):
+            _L.cna_ensemble_destroy(self._handle)
+            self._handle = None
+            for net in self._nets:
+                net._ensembles -= 1
+
+    def __del__(self):
+        self.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        if not self._handle:
+            return "<cnnarch.Ensemble (closed)>"
+        return f"<cnnarch.Ensemble of {len(self._nets)} nets, {self.output_size} outputs>"
 
 
 class _Floats:

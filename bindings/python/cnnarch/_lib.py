@@ -13,7 +13,7 @@ import os
 
 # The oldest library this binding works with, and its major version: a
 # different major version has a different ABI.
-REQUIRED_VERSION = (0, 1, 0)
+REQUIRED_VERSION = (0, 2, 0)
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _IN_TREE = os.path.normpath(os.path.join(_HERE, "..", "..", "..", "build", "lib",
@@ -130,6 +130,16 @@ _FUNCTIONS = {
     "cna_labels_count": (STATUS, [P, PS]),
     "cna_labels_get": (STATUS, [P, S, PC]),
     "cna_net_classify": (STATUS, [P, PF, S, P, S, PS, PF, PC]),
+    # ensembles
+    "cna_ensemble_create": (STATUS, [PP, PF, S, PP]),
+    "cna_ensemble_destroy": (None, [P]),
+    "cna_ensemble_forward": (STATUS, [P, PF, S, PF]),
+    "cna_ensemble_classify": (STATUS, [P, PF, S, P, S, PS, PF, PC]),
+    "cna_ensemble_size": (STATUS, [P, PS, PS]),
+    # intermediate features
+    "cna_net_forward_features": (STATUS, [P, PF, S, PC, S, PPF]),
+    # graph pictures
+    "cna_net_to_dot": (STATUS, [P, ctypes.c_char_p, S, PS]),
 }
 
 
