@@ -226,6 +226,16 @@ static void reference_epilogue(size_t m, size_t n, size_t k, const float *a, con
     }
 }
 
+/* The machine's blocking made multiples of this kernel's tile (it was
+ * chosen for the dispatched kernel), or, on the scalar path, which has
+ * none, a typical one. */
+static cna_gemm_blocking blocking_for_kernel(const cna_gemm_ukernel *uk) {
+  const cna_gemm_blocking *machine = &cna__kernels_get()->gemm_blocking;
+  if (machine->kc == 0) return (cna_gemm_blocking){256, 20 * uk->mr, 64 * uk->nr};
+  return (cna_gemm_blocking){machine->kc, (machine->mc + uk->mr - 1) / uk->mr * uk->mr,
+                             (machine->nc + uk->nr - 1) / uk->nr * uk->nr};
+}
+
 /* Every micro-kernel this CPU can run (not only the dispatched one: an
  * AVX-512 machine also checks the AVX2 kernel), then the dispatched one
  * with the machine's blocking. */
@@ -248,18 +258,14 @@ START_TEST(packed_gemm_matches_scalar) {
 END_TEST
 
 static void check_packed_gemm(const cna_gemm_ukernel *uk, const char *name) {
-  const cna__kernels *kernels = cna__kernels_get();
   static const size_t shapes[][3] = {
       {1, 1, 1},    {6, 16, 1},   {6, 16, 7},   {7, 17, 3},    {5, 15, 2},   {13, 31, 29},
       {12, 32, 64}, {64, 49, 577}, {3, 257, 5}, {11, 300, 37}, {96, 196, 27}, {37, 1, 11},
       {130, 70, 1030}, {8, 12, 1}, {8, 12, 9}, {16, 24, 4}, {9, 13, 2}};
-  /* The machine's blocking (made multiples of this kernel's tile: it was
-   * chosen for the dispatched one), and a tiny one that splits every
-   * dimension into several blocks (k into blocks of 8...). */
-  const cna_gemm_blocking *machine = &kernels->gemm_blocking;
+  /* The machine's blocking for this kernel, and a tiny one that splits
+   * every dimension into several blocks (k into blocks of 8...). */
   const cna_gemm_blocking blockings[] = {
-      {machine->kc, (machine->mc + uk->mr - 1) / uk->mr * uk->mr,
-       (machine->nc + uk->nr - 1) / uk->nr * uk->nr},
+      blocking_for_kernel(uk),
       {8, uk->mr * 2, uk->nr * 2}};
   unsigned seed = 17;
   for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
@@ -328,7 +334,6 @@ START_TEST(packed_gemm_propagates_nan_and_inf) {
 END_TEST
 
 static void check_nan_and_inf(const cna_gemm_ukernel *uk) {
-  const cna__kernels *kernels = cna__kernels_get();
   /* 9 x 19: full tiles and both edges for 6x16 and 8x12 alike. NaN in A's
    * row 2 (a tile body), row 6 (AVX2's edge, NEON's body) and row 8 (the
    * edge), +Inf in B's column 17 (the tail) and column 3 (the body); ReLU
@@ -346,10 +351,11 @@ static void check_nan_and_inf(const cna_gemm_ukernel *uk) {
   ck_assert_uint_le(cna_f32_gemm_packed_a_size(M, K, uk->mr), sizeof packed / sizeof packed[0]);
   cna_f32_gemm_pack_a(M, K, a, K, NULL, uk->mr, packed);
   const cna_gemm_b_source src = {.data = b, .ld = N};
-  float *work = malloc(cna_f32_gemm_workspace_size(uk, &kernels->gemm_blocking) * sizeof *work);
+  const cna_gemm_blocking blocking = blocking_for_kernel(uk);
+  float *work = malloc(cna_f32_gemm_workspace_size(uk, &blocking) * sizeof *work);
   for (int relu = 0; relu < 2; relu++) {
     const cna_gemm_epilogue ep = {.relu = relu};
-    cna_f32_gemm_blocked(uk, &kernels->gemm_blocking, 0, M, 0, N, K, packed, &src, &ep, c, N,
+    cna_f32_gemm_blocked(uk, &blocking, 0, M, 0, N, K, packed, &src, &ep, c, N,
                          work);
     for (int i = 0; i < M; i++)
       for (int j = 0; j < N; j++) {
