@@ -60,7 +60,6 @@ void cna_f32_winograd43_input__avx512(const float *restrict input, size_t in_cha
   const size_t xi_stride = panels * in_channels * LANES;
   const size_t ty0 = t0 / tiles_w, ty1 = (t0 + count - 1) / tiles_w;
   const size_t rows = 4 * (ty1 - ty0) + 6, wp = 4 * tiles_w + 2;
-  const size_t copy_w = in_width + pad_left < wp ? in_width : wp - pad_left;
   if (rows * wp > INT32_MAX) { /* beyond 32-bit gather indices: a huge row */
     cna_f32_winograd43_input(input, in_channels, in_height, in_width, pad_top, pad_left,
                              tiles_w, t0, count, v, scratch);
@@ -68,18 +67,8 @@ void cna_f32_winograd43_input__avx512(const float *restrict input, size_t in_cha
   }
   for (size_t c = 0; c < in_channels; c++) {
     const float *plane = input + c * in_height * in_width;
-    for (size_t r = 0; r < rows; r++) {
-      float *dst = scratch + r * wp;
-      const ptrdiff_t iy = (ptrdiff_t)(4 * ty0 + r) - (ptrdiff_t)pad_top;
-      if (iy < 0 || iy >= (ptrdiff_t)in_height) {
-        for (size_t x = 0; x < wp; x++) dst[x] = 0.0f;
-        continue;
-      }
-      const float *src = plane + (size_t)iy * in_width;
-      for (size_t x = 0; x < pad_left; x++) dst[x] = 0.0f;
-      for (size_t x = 0; x < copy_w; x++) dst[pad_left + x] = src[x];
-      for (size_t x = pad_left + copy_w; x < wp; x++) dst[x] = 0.0f;
-    }
+    cna_f32_winograd43_pad_rows(plane, in_height, in_width, pad_top, pad_left, 4 * ty0, rows, wp,
+                                scratch);
     for (size_t p = 0; p < panels; p++) {
       int at[LANES];
       for (int l = 0; l < LANES; l++) {

@@ -56,6 +56,24 @@ void cna_f32_winograd43_weights(size_t out_channels, size_t in_channels,
     y[5 * ys + l] = 4 * d1 - 5 * d3 + d5;                                           \
   }
 
+void cna_f32_winograd43_pad_rows(const float *restrict plane, size_t in_height,
+                                 size_t in_width, size_t pad_top, size_t pad_left, size_t y0,
+                                 size_t rows, size_t wp, float *restrict scratch) {
+  const size_t copy_w = in_width + pad_left < wp ? in_width : wp - pad_left;
+  for (size_t r = 0; r < rows; r++) {
+    float *dst = scratch + r * wp;
+    const ptrdiff_t iy = (ptrdiff_t)(y0 + r) - (ptrdiff_t)pad_top;
+    if (iy < 0 || iy >= (ptrdiff_t)in_height) {
+      for (size_t x = 0; x < wp; x++) dst[x] = 0.0f;
+      continue;
+    }
+    const float *src = plane + (size_t)iy * in_width;
+    for (size_t x = 0; x < pad_left; x++) dst[x] = 0.0f;
+    for (size_t x = 0; x < copy_w; x++) dst[pad_left + x] = src[x];
+    for (size_t x = pad_left + copy_w; x < wp; x++) dst[x] = 0.0f;
+  }
+}
+
 size_t cna_f32_winograd43_input_scratch(size_t tiles_w, size_t count) {
   /* The tile rows a run of count tiles touches, 6 input rows for the first
    * and 4 more for each next, each 4 * tiles_w + 2 wide. */
@@ -73,21 +91,10 @@ void cna_f32_winograd43_input(const float *restrict input, size_t in_channels,
    * so that each lane reads its 6x6 patch without bounds checks. */
   const size_t ty0 = t0 / tiles_w, ty1 = (t0 + count - 1) / tiles_w;
   const size_t rows = 4 * (ty1 - ty0) + 6, wp = 4 * tiles_w + 2;
-  const size_t copy_w = in_width + pad_left < wp ? in_width : wp - pad_left;
   for (size_t c = 0; c < in_channels; c++) {
     const float *plane = input + c * in_height * in_width;
-    for (size_t r = 0; r < rows; r++) {
-      float *dst = scratch + r * wp;
-      const ptrdiff_t iy = (ptrdiff_t)(4 * ty0 + r) - (ptrdiff_t)pad_top;
-      if (iy < 0 || iy >= (ptrdiff_t)in_height) {
-        for (size_t x = 0; x < wp; x++) dst[x] = 0.0f;
-        continue;
-      }
-      const float *src = plane + (size_t)iy * in_width;
-      for (size_t x = 0; x < pad_left; x++) dst[x] = 0.0f;
-      for (size_t x = 0; x < copy_w; x++) dst[pad_left + x] = src[x];
-      for (size_t x = pad_left + copy_w; x < wp; x++) dst[x] = 0.0f;
-    }
+    cna_f32_winograd43_pad_rows(plane, in_height, in_width, pad_top, pad_left, 4 * ty0, rows, wp,
+                                scratch);
     for (size_t p = 0; p < panels; p++) {
       /* Where each lane's patch starts in scratch (lanes past count read
        * the first patch: their columns are never stored back). */

@@ -267,6 +267,12 @@ void cna_f32_winograd43_input(const float *restrict input, size_t in_channels,
                               size_t in_height, size_t in_width, size_t pad_top,
                               size_t pad_left, size_t tiles_w, size_t t0, size_t count,
                               float *restrict v, float *restrict scratch);
+/* Rows y0..y0+rows of the padded image (pad_top, pad_left zeros before
+ * the plane, zeros after it) into scratch, wp floats per row: what every
+ * input transform reads its 6x6 patches from. */
+void cna_f32_winograd43_pad_rows(const float *restrict plane, size_t in_height,
+                                 size_t in_width, size_t pad_top, size_t pad_left, size_t y0,
+                                 size_t rows, size_t wp, float *restrict scratch);
 /* Floats of the input transform's scratch for count tiles. */
 size_t cna_f32_winograd43_input_scratch(size_t tiles_w, size_t count);
 
