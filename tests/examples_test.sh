@@ -50,8 +50,8 @@ grep -q "'tests/image/reference.txt' is not a PNG file" "$tmp/err.txt" || {
 
 # summary --dot: one node per layer, one edge per input link; rendered by
 # Graphviz when it is installed (CI does not install it: skipped there).
-"$bin/summary" --dot googlenet > "$tmp/googlenet.dot"
-"$bin/summary" --json googlenet > "$tmp/googlenet.json"
+$run "$bin/summary" --dot googlenet > "$tmp/googlenet.dot"
+$run "$bin/summary" --json googlenet > "$tmp/googlenet.json"
 nodes=$(grep -c '^  n[0-9]* \[label=' "$tmp/googlenet.dot")
 edges=$(grep -c '^  n[0-9]* -> n[0-9]*;$' "$tmp/googlenet.dot")
 layers=$(grep -c '^  {"name": ' "$tmp/googlenet.json")
@@ -59,7 +59,7 @@ layers=$(grep -c '^  {"name": ' "$tmp/googlenet.json")
 [ "$edges" -gt "$nodes" ] || { echo "examples: summary --dot has only $edges edges"; exit 1; }
 if command -v dot > /dev/null 2>&1; then
   for arch in googlenet resnet18 densenet121 lenet5; do
-    "$bin/summary" --dot "$arch" > "$tmp/$arch.dot"
+    $run "$bin/summary" --dot "$arch" > "$tmp/$arch.dot"
     dot -Tsvg "$tmp/$arch.dot" > "$tmp/$arch.svg" 2> "$tmp/dot.err" && [ ! -s "$tmp/dot.err" ] || {
       echo "examples: dot rejected summary --dot $arch:"; cat "$tmp/dot.err"; exit 1; }
   done
