@@ -165,7 +165,7 @@ $(BUILD)/tests/fault/%: tests/fault/%.c tests/fault/wrap.c tests/fault/wrap.h \
 	  tests/support/every_layer.c $(STATIC) $(FAULT_WRAPS) $(LIBS)
 
 test-programs: deps
-	@$(MAKE) --no-print-directory all $(TEST_RUNNER) $(FAULT_TESTS)
+	@$(MAKE) --no-print-directory all $(TEST_RUNNER) $(FAULT_TESTS) $(BENCHES)
 
 # Under ThreadSanitizer only the suites that start threads run: the others
 # are single-threaded, and TSan makes them 10-50 times slower and ~10 GB
@@ -179,6 +179,8 @@ TSAN_OPTIONS_CHECK := halt_on_error=1 abort_on_error=1 second_deadlock_stack=1
 check: test-programs
 	@sh tests/symbols_test.sh $(SHARED) include/cnnarch.h
 	@sh tests/examples_test.sh $(BUILD)
+	@$(BUILD)/tests/layer_profile lenet5 --runs 3 --top 3 | grep -q '^conv2d ' || \
+	  { echo "layer_profile: no conv2d row for lenet5"; exit 1; }
 	@$(if $(SANITIZE),echo "install: skipped under SANITIZE (an instrumented library needs its runtime preloaded)",sh tests/install_test.sh "$(MAKE)" "$(BUILD)")
 	@$(if $(SANITIZE),echo "python: skipped under SANITIZE (the same reason)",sh tests/python_test.sh)
 	@for t in $(FAULT_TESTS); do $$t || exit 1; done

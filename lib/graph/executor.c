@@ -3,13 +3,23 @@
  * the caller's input and output), with denormals flushed for the call.
  * Everything a call writes belongs to its context, so calls on one net can
  * run concurrently. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <string.h>
+#include <time.h>
 
 #include "common/common.h"
 #include "common/pool.h"
 #include "graph/graph.h"
 #include "graph/plan.h"
 #include "layers/layer.h"
+
+cna__step_profiler cna__step_profile;
+
+static double seconds_now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
 
 static const float *value_of(const cna__plan *plan, size_t layer, const float *input,
                              float *output, float *arena, size_t batch) {
@@ -55,8 +65,11 @@ static cna_status run(const cna_net *net, const cna__plan *plan, const float *in
         .pool = net->pool,
         .workspace = cna__context_workspace(ctx),
     };
+    const cna__step_profiler profile = cna__step_profile;
+    const double start = profile != NULL ? seconds_now() : 0.0;
     const cna_status status = ops->forward(l, &args);
     if (status != CNA_OK) return status;
+    if (profile != NULL) profile(plan, s, seconds_now() - start);
   }
   return CNA_OK;
 }

@@ -87,6 +87,12 @@ void cna__plan_release(cna__plan *plan, cna__context *ctx);
 cna_status cna__plan_run(const cna_net *net, cna__plan *plan, const float *input, size_t batch,
                          const size_t *layers, size_t count, float *const *outputs);
 
+/* Per-step timing for tests/bench/layer_profile.c (internal, not exported):
+ * when set, the executor calls it after every step with the step and the
+ * seconds it took. Set it before any forward call, never during one. */
+typedef void (*cna__step_profiler)(const cna__plan *plan, size_t step, double seconds);
+extern cna__step_profiler cna__step_profile;
+
 /* A context's memory. */
 float *cna__context_arena(cna__context *ctx);
 float *const *cna__context_workspace(cna__context *ctx);
