@@ -572,6 +572,75 @@ START_TEST(fully_connected_matches_scalar) {
 }
 END_TEST
 
+/* The ways a convolution's work is cut into tasks for the threads
+ * (layers/conv2d.c): Winograd tiles in panels, then output channels when an
+ * image has too few tiles (14x14 is 16, 20x20 is 25); GEMM columns and rows
+ * by what copies less (196, 100 and 49 columns). Every cut must give the
+ * bits the uncut 1-thread pass gives, for 1 and 3 images. */
+static cna_net *partition_net(int threads, size_t side) {
+  cna_builder *b;
+  cna_options *opts;
+  cna_net *net;
+  ck_assert_ok(cna_builder_create(&b));
+  ck_assert_ok(cna_builder_input(b, "x", 24, side, side));
+  ck_assert_ok(cna_builder_conv2d(b, "wino", NULL, 40, 3, 1, 1, 1));     /* Winograd */
+  ck_assert_ok(cna_builder_conv2d(b, "point", NULL, 70, 1, 1, 0, 0));    /* 1x1 GEMM */
+  ck_assert_ok(cna_builder_conv2d(b, "down", NULL, 52, 3, 2, 1, 1));     /* 3x3 /2 */
+  ck_assert_ok(cna_builder_conv2d(b, "small", NULL, 36, 3, 1, 1, 0));    /* GEMM, < 12x12 */
+  ck_assert_ok(cna_builder_conv2d(b, "wide", NULL, 130, 1, 1, 0, 1));    /* rows split */
+  ck_assert_ok(cna_options_create(&opts));
+  ck_assert_ok(cna_options_set_num_threads(opts, threads));
+  ck_assert_ok(cna_builder_build(b, opts, &net));
+  cna_options_destroy(opts);
+  cna_builder_destroy(b);
+  /* Biases start at zero: give them values, so that a bias applied to the
+   * wrong rows shows. */
+  static const char *const biases[] = {"wino.bias", "down.bias", "wide.bias"};
+  unsigned seed = 9;
+  for (size_t i = 0; i < sizeof biases / sizeof biases[0]; i++) {
+    size_t index, ndim, dims[4];
+    float values[130];
+    ck_assert_ok(cna_net_find_tensor(net, biases[i], &index));
+    ck_assert_ok(cna_net_tensor_shape(net, index, &ndim, dims));
+    for (size_t k = 0; k < dims[0]; k++) values[k] = uniform(&seed);
+    ck_assert_ok(cna_net_set_tensor(net, index, values, dims[0]));
+  }
+  return net;
+}
+
+START_TEST(conv_partitions_give_identical_outputs) {
+  static const size_t sides[] = {14, 20, 13};
+  static const int thread_counts[] = {2, 3, 5, 8};
+  for (size_t s = 0; s < sizeof sides / sizeof sides[0]; s++) {
+    cna_net *net = partition_net(1, sides[s]);
+    size_t shape[3], out;
+    ck_assert_ok(cna_net_input_shape(net, shape));
+    ck_assert_ok(cna_net_output_size(net, &out));
+    const size_t in = shape[0] * shape[1] * shape[2];
+    float *x = malloc(3 * in * sizeof *x), *want = malloc(3 * out * sizeof *want);
+    float *got = malloc(3 * out * sizeof *got);
+    unsigned seed = 5;
+    for (size_t i = 0; i < 3 * in; i++) x[i] = uniform(&seed);
+    ck_assert_ok(cna_net_forward(net, x, 3, want));
+    cna_net_destroy(net);
+    size_t distinct = 0;
+    for (size_t i = 1; i < 3 * out; i++) distinct += want[i] != want[0] && isfinite(want[i]);
+    ck_assert_msg(distinct > out, "side %zu: the reference output is degenerate", sides[s]);
+    for (size_t t = 0; t < sizeof thread_counts / sizeof thread_counts[0]; t++) {
+      net = partition_net(thread_counts[t], sides[s]);
+      for (size_t batch = 1; batch <= 3; batch += 2) {
+        ck_assert_ok(cna_net_forward(net, x, batch, got));
+        ck_assert_msg(memcmp(got, want, batch * out * sizeof *got) == 0,
+                      "side %zu, %d threads, batch %zu: the output changed", sides[s],
+                      thread_counts[t], batch);
+      }
+      cna_net_destroy(net);
+    }
+    free(x), free(want), free(got);
+  }
+}
+END_TEST
+
 /* Runs a net with 1..3 threads: every output bit must be the same. */
 START_TEST(thread_counts_give_identical_outputs) {
   static const char *const archs[] = {"resnet20", "squeezenet1_1", "densenet121"};
@@ -763,6 +832,7 @@ Suite *cna_test_kernels_suite(void) {
   tcase_add_test(tc, max_pool_matches_scalar);
   tcase_add_test(tc, fully_connected_matches_scalar);
   tcase_add_test(tc, thread_counts_give_identical_outputs);
+  tcase_add_test(tc, conv_partitions_give_identical_outputs);
   tcase_add_test(tc, prepared_weights_follow_set_tensor);
   tcase_add_test(tc, workspace_is_planned);
   tcase_add_test(tc, whole_nets_agree_with_the_scalar_path);

@@ -271,23 +271,30 @@ static size_t conv2d_workspace(const cna__layer *layer, const cna__shape *inputs
 
 /* ------------------------------------------------------------- Winograd */
 
+static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
+
 typedef struct winograd_job {
   const cna__layer *layer;
   const cna__forward_args *args;
   const conv_prepared *prep;
   const cna__kernels *kernels;
   size_t in_c, out_c, tiles_w, tiles, chunk, chunks;
+  size_t rows, row_blocks; /* output channels per task (a multiple of mr) */
 } winograd_job;
 
 static void winograd_task(void *ctx, size_t task, size_t thread) {
   const winograd_job *j = ctx;
   const cna__layer *l = j->layer;
   const cna__shape *in = &j->args->input_shapes[0];
-  const size_t image = task / j->chunks, t0 = task % j->chunks * j->chunk;
+  const size_t row0 = task % j->row_blocks * j->rows;
+  const size_t rows = row0 + j->rows < j->out_c ? j->rows : j->out_c - row0;
+  const size_t image = task / j->row_blocks / j->chunks;
+  const size_t t0 = task / j->row_blocks % j->chunks * j->chunk;
   const size_t count = t0 + j->chunk < j->tiles ? j->chunk : j->tiles - t0;
   const size_t ld = (count + 15) / 16 * 16; /* columns of V and M */
   const cna_gemm_ukernel *uk = &j->kernels->winograd_ukernel;
   const size_t kc_max = j->kernels->gemm_blocking.kc;
+  /* M holds this task's rows only: 36 x rows x ld. */
   float *v = j->args->workspace[thread], *m = v + 36 * j->in_c * ld;
   float *scratch = m + 36 * j->out_c * ld;
   const size_t out_plane = l->out.h * l->out.w;
@@ -297,25 +304,27 @@ static void winograd_task(void *ctx, size_t task, size_t thread) {
   for (size_t xi = 0; xi < 36; xi++) {
     const float *a = j->prep->packed + xi * j->prep->packed_group;
     const float *b = v + xi * j->in_c * ld;
-    float *c = m + xi * j->out_c * ld;
+    float *c = m + xi * rows * ld;
     for (size_t pc = 0; pc < j->in_c; pc += kc_max) {
       const size_t kc = j->in_c - pc < kc_max ? j->in_c - pc : kc_max;
       for (size_t col = 0; col < ld; col += uk->nr) {
         cna_gemm_tile t = {.kc = kc, .b = b + col * j->in_c + pc * uk->nr, .ldc = ld,
                            .cols = uk->nr, .accumulate = pc > 0};
-        for (size_t row = 0; row < j->out_c; row += uk->mr) {
-          t.a = a + row * j->in_c + pc * uk->mr;
+        for (size_t row = 0; row < rows; row += uk->mr) {
+          t.a = a + (row0 + row) * j->in_c + pc * uk->mr;
           t.c = c + row * ld + col;
-          t.rows = j->out_c - row < uk->mr ? j->out_c - row : uk->mr;
+          t.rows = rows - row < uk->mr ? rows - row : uk->mr;
           uk->fn(&t);
         }
       }
     }
   }
   const float *res = j->args->residual;
-  j->kernels->winograd_output(m, j->out_c, ld, t0, count, j->tiles_w, l->out.h, l->out.w,
-                            j->prep->bias, res != NULL ? res + image * j->out_c * out_plane : NULL,
-                            j->args->relu, j->args->output + image * j->out_c * out_plane);
+  const size_t out_offset = (image * j->out_c + row0) * out_plane;
+  j->kernels->winograd_output(m, rows, ld, t0, count, j->tiles_w, l->out.h, l->out.w,
+                            j->prep->bias != NULL ? j->prep->bias + row0 : NULL,
+                            res != NULL ? res + out_offset : NULL, j->args->relu,
+                            j->args->output + out_offset);
 }
 
 static cna_status conv2d_winograd(const cna__layer *layer, const cna__forward_args *args) {
@@ -325,15 +334,30 @@ static cna_status conv2d_winograd(const cna__layer *layer, const cna__forward_ar
                     .in_c = in->c, .out_c = layer->out.c};
   j.tiles_w = (layer->out.w + 3) / 4;
   j.tiles = j.tiles_w * ((layer->out.h + 3) / 4);
-  j.chunk = winograd_tiles(layer, in, kernels);
-  /* Smaller chunks when there are too few for the threads. */
-  if (args->pool != NULL && args->batch * ((j.tiles + j.chunk - 1) / j.chunk) < 8) {
-    const size_t want = (j.tiles + 8 * args->batch - 1) / (8 * args->batch);
-    const size_t smaller = (want + 15) / 16 * 16;
-    if (smaller < j.chunk) j.chunk = smaller;
+  /* Tiles go to tasks in panels of 16 (the micro-kernel's width: a
+   * panel of 1 tile costs what one of 16 does), at most the L2-sized
+   * chunk, all chunks about as big. */
+  const size_t threads = args->pool != NULL ? cna__pool_threads(args->pool) : 1;
+  const size_t panels = (j.tiles + 15) / 16;
+  size_t per_chunk = winograd_tiles(layer, in, kernels) / 16;
+  size_t chunks = ceil_div(panels, per_chunk);
+  if (args->batch * chunks < threads) chunks = ceil_div(threads, args->batch);
+  if (chunks > panels) chunks = panels;
+  per_chunk = ceil_div(panels, chunks);
+  j.chunk = per_chunk * 16;
+  j.chunks = ceil_div(j.tiles, j.chunk);
+  /* Still too few (an image of 16 tiles or fewer for two threads): split
+   * the output channels too, in whole micro-kernel rows; each such task
+   * transforms the same input tiles (a small cost next to its products). */
+  const size_t mr = kernels->winograd_ukernel.mr;
+  j.rows = ceil_div(j.out_c, mr) * mr;
+  j.row_blocks = 1;
+  if (args->batch * j.chunks < threads) {
+    const size_t split = ceil_div(threads, args->batch * j.chunks);
+    j.rows = ceil_div(ceil_div(j.out_c, split), mr) * mr;
+    j.row_blocks = ceil_div(j.out_c, j.rows);
   }
-  j.chunks = (j.tiles + j.chunk - 1) / j.chunk;
-  cna__pool_run(args->pool, args->batch * j.chunks, winograd_task, &j);
+  cna__pool_run(args->pool, args->batch * j.chunks * j.row_blocks, winograd_task, &j);
   return CNA_OK;
 }
 
@@ -374,37 +398,49 @@ static void conv_task(void *ctx, size_t task, size_t thread) {
                        j->args->output + out_offset, n, j->args->workspace[thread]);
 }
 
-static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
-
 static cna_status conv2d_fast(const cna__layer *layer, const cna__forward_args *args,
                               const cna_conv2d_params *p) {
   const cna__kernels *kernels = cna__kernels_get();
-  const size_t mr = kernels->gemm_ukernel.mr, nr = kernels->gemm_ukernel.nr;
+  const size_t mr = kernels->gemm_ukernel.mr;
   conv_job j = {.layer = layer, .args = args, .prep = args->prepared, .kernels = kernels,
                 .group = *p, .groups = p->groups};
   j.group.in_channels = p->in_channels / p->groups;
   j.group.out_channels = p->out_channels / p->groups;
   j.group.groups = 1;
   const size_t m = j.group.out_channels, n = p->out_height * p->out_width;
-  /* Column blocks of the cache-sized width; narrower ones (and then row
-   * blocks) when that leaves too few tasks to keep the threads busy. */
-  /* Three tasks per thread balance the load; more would split the rows
-   * and pack the same columns of B once per row block. */
-  const size_t want = args->pool != NULL ? 3 * cna__pool_threads(args->pool) : 1;
+  const size_t k = j.group.in_channels * p->kernel_h * p->kernel_w;
   const size_t images = args->batch * p->groups;
-  j.n_chunk = kernels->gemm_blocking.nc;
-  if (j.n_chunk > n) j.n_chunk = ceil_div(n, nr) * nr;
-  j.n_chunks = ceil_div(n, j.n_chunk);
-  if (images * j.n_chunks < want) {
-    j.n_chunk = ceil_div(ceil_div(n, ceil_div(want, images)), nr) * nr;
-    j.n_chunks = ceil_div(n, j.n_chunk);
-  }
-  j.m_chunk = ceil_div(m, mr) * mr;
+  /* Column blocks of at most the cache-sized width, all about as wide. */
+  j.n_chunks = ceil_div(n, kernels->gemm_blocking.nc);
   j.m_chunks = 1;
-  if (images * j.n_chunks < want && m > mr) {
-    j.m_chunk = ceil_div(ceil_div(m, ceil_div(want, images * j.n_chunks)), mr) * mr;
-    j.m_chunks = ceil_div(m, j.m_chunk);
+  /* Too few blocks for the threads: split further, each task as big as the
+   * others (a 14x14 image is 196 columns: 98 + 98, not 64 + 64 + 64 + 4).
+   * Every extra column block reads all of A (the weights) again, every
+   * extra row block packs its columns of B again, which costs more per
+   * element for a convolution's gathered input: split what copies less. */
+  const size_t threads = args->pool != NULL ? cna__pool_threads(args->pool) : 1;
+  if (images * j.n_chunks < threads) {
+    const size_t parts = ceil_div(threads, images);
+    const double pack_cost = p->kernel_h * p->kernel_w > 1 ? 3.0 : 1.0;
+    double best = -1;
+    for (size_t pm = 1; pm <= parts; pm++) {
+      const size_t pn = ceil_div(parts, pm);
+      if (pm > 1 && ceil_div(m, pm) < mr) break;
+      if (pn > 1 && ceil_div(n, pn) < 8) continue;
+      const double cost = (double)pm * (double)n * (double)k * pack_cost +
+                          (double)pn * (double)m * (double)k;
+      if (best < 0 || cost < best) {
+        best = cost;
+        j.m_chunks = pm;
+        j.n_chunks = pn;
+      }
+    }
   }
+  /* Columns in multiples of 8 (whole AVX2 vectors), rows of whole tiles. */
+  j.n_chunk = ceil_div(ceil_div(n, j.n_chunks), 8) * 8;
+  j.n_chunks = ceil_div(n, j.n_chunk);
+  j.m_chunk = ceil_div(ceil_div(m, j.m_chunks), mr) * mr;
+  j.m_chunks = ceil_div(m, j.m_chunk);
   cna__pool_run(args->pool, images * j.n_chunks * j.m_chunks, conv_task, &j);
   return CNA_OK;
 }

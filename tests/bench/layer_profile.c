@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cnnarch.h>
 
@@ -30,6 +31,12 @@ static void record(const cna__plan *plan, size_t step, double seconds) {
   if (step < num_steps) samples[current_run * num_steps + step] = seconds;
 }
 
+static double now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
 static int compare_double(const void *a, const void *b) {
   const double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
@@ -43,7 +50,7 @@ static double median(double *v, size_t n) {
 /* Median milliseconds per step of net->plan over runs passes. Returns NULL
  * on failure (message printed). */
 static double *profile(const char *arch, int threads, size_t batch, size_t runs,
-                       cna_net **keep) {
+                       cna_net **keep, double *pass_ms) {
   cna_options *opts;
   cna_net *net = NULL;
   cna_status s = cna_options_create(&opts);
@@ -71,10 +78,20 @@ static double *profile(const char *arch, int threads, size_t batch, size_t runs,
   }
   for (size_t i = 0; i < in_size; i++) input[i] = (float)(i % 255) / 255.0f - 0.5f;
   s = cna_net_forward(net, input, batch, output); /* warm-up, not profiled */
+  double *passes = malloc(runs * sizeof *passes);
+  if (passes == NULL) {
+    fprintf(stderr, "layer_profile: out of memory\n");
+    return NULL;
+  }
   cna__step_profile = record;
-  for (current_run = 0; s == CNA_OK && current_run < runs; current_run++)
+  for (current_run = 0; s == CNA_OK && current_run < runs; current_run++) {
+    const double t0 = now();
     s = cna_net_forward(net, input, batch, output);
+    passes[current_run] = now() - t0;
+  }
   cna__step_profile = NULL;
+  *pass_ms = median(passes, runs) * 1e3;
+  free(passes);
   if (s != CNA_OK) {
     fprintf(stderr, "layer_profile: %s\n", cna_last_error_message());
     return NULL;
@@ -103,9 +120,10 @@ int main(int argc, char **argv) {
   if (threads < 1 || batch < 1 || runs < 1 || runs > MAX_RUNS || top < 0) goto usage;
 
   cna_net *net1, *netn;
-  double *t1 = profile(argv[1], 1, (size_t)batch, (size_t)runs, &net1);
+  double pass1, passn;
+  double *t1 = profile(argv[1], 1, (size_t)batch, (size_t)runs, &net1, &pass1);
   if (t1 == NULL) return 1;
-  double *tn = profile(argv[1], threads, (size_t)batch, (size_t)runs, &netn);
+  double *tn = profile(argv[1], threads, (size_t)batch, (size_t)runs, &netn, &passn);
   if (tn == NULL) return 1;
   const cna__plan *plan = net1->plan;
   const cna__graph *g = &net1->graph;
@@ -127,9 +145,9 @@ int main(int argc, char **argv) {
         const size_t tmp = order[a];
         order[a] = order[b], order[b] = tmp;
       }
-  printf("%s, batch %ld, %zu steps: sum of step medians %.2f ms at 1 thread, %.2f ms at %d "
-         "(speedup %.2fx)\n\n",
-         argv[1], batch, plan->num_steps, sum1, sumn, threads, sum1 / sumn);
+  printf("%s, batch %ld, %zu steps: passes %.2f ms at 1 thread, %.2f ms at %d (speedup %.2fx); "
+         "sums of step medians %.2f and %.2f ms\n\n",
+         argv[1], batch, plan->num_steps, pass1, passn, threads, pass1 / passn, sum1, sumn);
   printf("%-28s %-18s %-14s %8s %8s %7s %7s %6s\n", "step (layer)", "type", "output",
          "1thr_ms", "Nthr_ms", "speedup", "GFLOP/s", "share");
   for (long k = 0; k < top && (size_t)k < plan->num_steps; k++) {
