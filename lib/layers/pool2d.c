@@ -85,20 +85,21 @@ static cna_pool2d_params pool2d_params(const cna__layer *layer, const cna__shape
   };
 }
 
-/* The fast path: channel blocks as tasks over the pool's threads. */
-typedef struct max_pool_job {
+/* The fast path: channel blocks as tasks over the pool's threads (max
+ * pooling's SIMD kernel, or average pooling's reference one). */
+typedef struct channel_job {
   const cna__forward_args *args;
   cna_pool2d_params p;  /* for the whole image */
   size_t in_plane, out_plane, blocks, block;
   void (*kernel)(const cna_pool2d_params *, const float *restrict, float *restrict,
                  float *restrict);
-} max_pool_job;
+} channel_job;
 
 enum { MAX_ROW = 4096 }; /* wider inputs take the reference path */
 
-static void max_pool_task(void *ctx, size_t task, size_t thread) {
+static void channel_task(void *ctx, size_t task, size_t thread) {
   (void)thread;
-  const max_pool_job *j = ctx;
+  const channel_job *j = ctx;
   const size_t image = task / j->blocks, c0 = task % j->blocks * j->block;
   cna_pool2d_params p = j->p;
   p.channels = c0 + j->block < j->p.channels ? j->block : j->p.channels - c0;
@@ -114,13 +115,13 @@ static cna_status max_pool2d_forward(const cna__layer *layer,
   const cna_pool2d_params p = pool2d_params(layer, in);
   const cna__kernels *kernels = cna__kernels_get();
   if (kernels->max_pool2d != NULL && in->w <= MAX_ROW) {
-    max_pool_job j = {args, p, in->h * in->w, layer->out.h * layer->out.w, 0, 0,
+    channel_job j = {args, p, in->h * in->w, layer->out.h * layer->out.w, 0, 0,
                       kernels->max_pool2d};
     /* Blocks of about 16K input floats, at least one channel. */
     j.block = (16384 + j.in_plane - 1) / j.in_plane;
     if (j.block > p.channels) j.block = p.channels;
     j.blocks = (p.channels + j.block - 1) / j.block;
-    cna__pool_run(args->pool, args->batch * j.blocks, max_pool_task, &j);
+    cna__pool_run(args->pool, args->batch * j.blocks, channel_task, &j);
     return CNA_OK;
   }
   for (size_t n = 0; n < args->batch; n++)
@@ -129,10 +130,26 @@ static cna_status max_pool2d_forward(const cna__layer *layer,
   return CNA_OK;
 }
 
+/* The reference average pooling, as a channel-block kernel. */
+static void avg_pool_block(const cna_pool2d_params *p, const float *restrict input,
+                           float *restrict output, float *restrict scratch) {
+  (void)scratch;
+  cna_f32_avg_pool2d__scalar(p, input, output);
+}
+
 static cna_status avg_pool2d_forward(const cna__layer *layer,
                                      const cna__forward_args *args) {
   const cna__shape *in = &args->input_shapes[0];
   const cna_pool2d_params p = pool2d_params(layer, in);
+  if (args->pool != NULL) {
+    channel_job j = {args, p, in->h * in->w, layer->out.h * layer->out.w, 0, 0,
+                      avg_pool_block};
+    j.block = (16384 + j.in_plane - 1) / j.in_plane;
+    if (j.block > p.channels) j.block = p.channels;
+    j.blocks = (p.channels + j.block - 1) / j.block;
+    cna__pool_run(args->pool, args->batch * j.blocks, channel_task, &j);
+    return CNA_OK;
+  }
   for (size_t n = 0; n < args->batch; n++)
     cna_f32_avg_pool2d__scalar(&p, args->inputs[0] + n * cna__shape_elems(in),
                                args->output + n * cna__shape_elems(&layer->out));
