@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Side-by-side latency table: libcnnarch against ONNX Runtime on this machine.
+"""Side-by-side latency table: libcnnarch against ONNX Runtime and ncnn on this machine.
 
     tests/bench/compare.py [--models a,b] [--batches 1,8] [--threads 1,2]
                            [--build build] [--peak GFLOPS] [--min-time S]
@@ -9,7 +9,12 @@ For each model, batch and thread count: libcnnarch's examples/bench median
 measured by gemm_bench (times the thread count); then ONNX Runtime's median
 on the same model, exported by ../shared/peers/export_models.py, and the
 ratio ORT / libcnnarch (above 1: we are faster). ORT columns stay empty
-when its peer set-up is missing (see ../shared/peers/README.md). Every run
+when its peer set-up is missing (see ../shared/peers/README.md). ncnn joins
+at batch 1 when its benchncnn is built in $PEERS_DIR/ncnn/build (see
+docs/performance.md): its own copies of the models (alexnet and resnet50
+are the Caffe variants, squeezenet is v1.1 at 227x227), random weights,
+and it reports the mean and the minimum of its runs, not the median: the
+ncnn column is its mean. Every run
 is pinned like the peer harness does (taskset -c 0, or 0-1 for 2 threads)
 and alternates engines model by model, so both see the same machine load.
 Standard library only; medians, because the machine is shared.
@@ -64,6 +69,46 @@ def ort(model, batch, threads, min_time):
     return None
 
 
+# ncnn's benchmark models for ours, and their input (w, h, c).
+NCNN_MODELS = {
+    "alexnet": ("alexnet", "227,227,3"),
+    "vgg16": ("vgg16", "224,224,3"),
+    "googlenet": ("googlenet", "224,224,3"),
+    "resnet18": ("resnet18", "224,224,3"),
+    "resnet50": ("resnet50", "224,224,3"),
+    "squeezenet1_1": ("squeezenet", "227,227,3"),
+}
+
+
+def ncnn_dir():
+    return os.path.join(PEERS_DIR, "ncnn")
+
+
+def ncnn_available(model, batch):
+    exe = os.path.join(ncnn_dir(), "build", "benchmark", "benchncnn")
+    return (batch == 1 and model in NCNN_MODELS and os.access(exe, os.X_OK)
+            and os.path.exists(os.path.join(ncnn_dir(), "benchmark", "models",
+                                            NCNN_MODELS[model][0] + ".param")))
+
+
+def ncnn(model, threads, min_time):
+    name, shape = NCNN_MODELS[model]
+    exe = os.path.join(ncnn_dir(), "build", "benchmark", "benchncnn")
+    param = os.path.join(ncnn_dir(), "benchmark", "models", name + ".param")
+    # benchncnn LOOPS THREADS POWERSAVE GPU COOLDOWN: a run count that fills
+    # about min_time, from one short probe.
+    def run(loops):
+        out = subprocess.run(pin(threads) + [exe, str(loops), str(threads), "0", "-1", "0",
+                                             "param=" + param, "shape=[%s]" % shape],
+                             capture_output=True, text=True, timeout=900)
+        m = re.search(r"min =\s*([\d.]+)\s+max =\s*([\d.]+)\s+avg =\s*([\d.]+)", out.stderr)
+        return float(m.group(3)) if m else None
+    probe = run(3)
+    if probe is None:
+        return None
+    return run(max(5, min(500, int(min_time * 1000 / max(probe, 0.1)))))
+
+
 def measured_peak(build):
     exe = os.path.join(build, "tests", "gemm_bench")
     out = subprocess.run(pin(1) + [exe, "0"], capture_output=True, text=True).stdout
@@ -86,18 +131,20 @@ def main():
     print("Batch-size/threads latency, median ms (FMA peak %.1f GFLOP/s per core, measured)\n"
           % peak)
     print("| model | batch | threads | libcnnarch ms | GFLOP/s | % peak | workspace MB "
-          "| ORT ms | ORT / ours |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| ORT ms | ORT / ours | ncnn ms | ncnn / ours |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     sys.stdout.flush()
     for model in args.models.split(","):
         for batch in [int(b) for b in args.batches.split(",")]:
             for t in threads:
                 ms, gflops, ws = ours(args.build, model, batch, t, args.min_time)
                 peer = ort(model, batch, t, args.min_time) if ort_available(model) else None
+                other = ncnn(model, t, args.min_time) if ncnn_available(model, batch) else None
                 pct = 100.0 * gflops / (peak * t) if peak else 0.0
-                print("| %s | %d | %d | %.1f | %.1f | %.0f%% | %.1f | %s | %s |" % (
+                print("| %s | %d | %d | %.1f | %.1f | %.0f%% | %.1f | %s | %s | %s | %s |" % (
                     model, batch, t, ms, gflops, pct, ws,
-                    "%.1f" % peer if peer else "—", "%.2fx" % (peer / ms) if peer else "—"))
+                    "%.1f" % peer if peer else "—", "%.2fx" % (peer / ms) if peer else "—",
+                    "%.1f" % other if other else "—", "%.2fx" % (other / ms) if other else "—"))
                 sys.stdout.flush()
 
 
