@@ -444,34 +444,15 @@ class Net:
         image). Returns N x output_size (or output_size values for one image).
         NumPy arrays in, NumPy arrays out, without copies when x is already
         contiguous float32; plain buffers and sequences otherwise."""
-        c, h, w = self.input_shape
-        image = c * h * w
+        keep, pointer, batch, single = self._images(x, "forward")
         out_size = self.output_size
-        if _np is not None and not isinstance(x, (array.array, memoryview, bytes, bytearray)):
-            if hasattr(x, "detach"):  # a torch tensor
-                x = x.detach().cpu().numpy()
-            try:
-                x = _np.ascontiguousarray(x, dtype=_np.float32)
-            except (TypeError, ValueError) as e:
-                raise Error(1, f"forward: cannot convert the input to float32: {e}") from None
-            single = x.ndim == 3
-            if single:
-                x = x[None]
-            if x.ndim != 4 or x.shape[1:] != (c, h, w):
-                raise Error(1, f"forward: expected N x {c} x {h} x {w} (or {c} x {h} x {w}), "
-                               f"found {' x '.join(map(str, x.shape))}")
-            y = _np.empty((x.shape[0], out_size), dtype=_np.float32)
-            _check(_L.cna_net_forward(self._ptr, x.ctypes.data_as(_lib.PF), x.shape[0],
-                                      y.ctypes.data_as(_lib.PF)))
+        if _np is not None and isinstance(keep, _np.ndarray):
+            y = _np.empty((batch, out_size), dtype=_np.float32)
+            _check(_L.cna_net_forward(self._ptr, pointer, batch, y.ctypes.data_as(_lib.PF)))
             return y[0] if single else y
-        buffer, count, _ = _as_float_buffer(x)
-        if count == 0 or count % image:
-            raise Error(1, f"forward: {count} values is not a whole number of "
-                           f"{c} x {h} x {w} images")
-        batch = count // image
         out = array.array("f", bytes(4 * batch * out_size))
         address, _ = out.buffer_info()
-        _check(_L.cna_net_forward(self._ptr, buffer.ptr, batch, _float_pointer(address)))
+        _check(_L.cna_net_forward(self._ptr, pointer, batch, _float_pointer(address)))
         return out
 
     __call__ = forward
