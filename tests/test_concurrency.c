@@ -30,12 +30,6 @@ static float *make_input(size_t n, unsigned seed) {
   return x;
 }
 
-static size_t input_size(const cna_net *net) {
-  size_t shape[3];
-  ck_assert_ok(cna_net_input_shape(net, shape));
-  return shape[0] * shape[1] * shape[2];
-}
-
 static size_t output_size(const cna_net *net) {
   size_t n;
   ck_assert_ok(cna_net_output_size(net, &n));
@@ -79,7 +73,7 @@ static void *forward_work(void *arg) {
 /* Runs THREADS threads of calls forward calls each on net and checks every
  * output against the single-threaded one, bit for bit. */
 static void forward_from_threads(cna_net *net, size_t calls) {
-  const size_t in = input_size(net), out = output_size(net);
+  const size_t in = cna_test_input_size(net), out = output_size(net);
   float *x = make_input(IMAGES * in, 17);
   float *expected = malloc(IMAGES * out * sizeof *expected);
   ck_assert_ptr_nonnull(expected);
@@ -186,7 +180,7 @@ static void *read_work(void *arg) {
 START_TEST(accessors_and_saves_beside_forward_calls) {
   cna_net *net;
   ck_assert_ok(cna_test_every_layer_net(4, &net));
-  const size_t in = input_size(net), out = output_size(net);
+  const size_t in = cna_test_input_size(net), out = output_size(net);
   float *x = make_input(IMAGES * in, 23);
   float *expected = malloc(IMAGES * out * sizeof *expected);
   for (size_t i = 0; i < IMAGES; i++)
@@ -306,9 +300,9 @@ START_TEST(create_and_destroy_from_many_threads) {
   const size_t lenet_out = output_size(lenet), every_out = output_size(every);
   ck_assert_uint_le(lenet_out, 10);
   ck_assert_uint_le(every_out, 10);
-  ck_assert_uint_ge(input_size(lenet), input_size(every));
+  ck_assert_uint_ge(cna_test_input_size(lenet), cna_test_input_size(every));
   /* One input serves both (the every-layer net reads its first 432 floats). */
-  float *x = make_input(input_size(lenet), 31);
+  float *x = make_input(cna_test_input_size(lenet), 31);
   float expected_lenet[10], expected_every[10];
   ck_assert_ok(cna_net_forward(lenet, x, 1, expected_lenet));
   ck_assert_ok(cna_net_forward(every, x, 1, expected_every));
@@ -466,7 +460,7 @@ START_TEST(features_beside_forward_calls) {
   cna_net *net, *reference;
   ck_assert_ok(cna_test_every_layer_net(5, &net));
   ck_assert_ok(cna_test_every_layer_net(5, &reference));
-  float *x = make_input(input_size(net), 3), y[64];
+  float *x = make_input(cna_test_input_size(net), 3), y[64];
   ck_assert_uint_eq(output_size(net), 10);
   ck_assert_ok(cna_net_forward(reference, x, 1, y));
   float *expected[FEATURE_SETS * 3];

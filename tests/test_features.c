@@ -103,12 +103,6 @@ static cna_net *build(step_fn step, int steps, const char *output) {
   return net;
 }
 
-static size_t input_size(const cna_net *net) {
-  size_t shape[3];
-  ck_assert_ok(cna_net_input_shape(net, shape));
-  return shape[0] * shape[1] * shape[2];
-}
-
 static size_t layer_size(const cna_net *net, const char *name) {
   size_t index, shape[3];
   ck_assert_ok(cna_net_find_layer(net, name, &index));
@@ -117,9 +111,9 @@ static size_t layer_size(const cna_net *net, const char *name) {
 }
 
 static float *batch_input(const cna_net *net, size_t batch) {
-  float *x = malloc(batch * input_size(net) * sizeof *x);
+  float *x = malloc(batch * cna_test_input_size(net) * sizeof *x);
   unsigned seed = 17;
-  for (size_t i = 0; i < batch * input_size(net); i++) {
+  for (size_t i = 0; i < batch * cna_test_input_size(net); i++) {
     seed = seed * 1664525u + 1013904223u;
     x[i] = (float)(seed >> 8) / (float)(1u << 23) - 1.0f;
   }
@@ -344,7 +338,7 @@ START_TEST(resnet18_agrees_with_the_scalar_path) {
   ck_assert_msg(want != NULL, "the scalar run of resnet18 failed");
   cna_net *net;
   ck_assert_ok(cna_net_create_arch("resnet18", NULL, &net));
-  float *x = cna_test_net_input(input_size(net));
+  float *x = cna_test_net_input(cna_test_input_size(net));
   float **f = features(net, x, 1, names, 3);
   size_t offset = 0;
   for (size_t k = 0; k < 3; k++) {
@@ -379,7 +373,7 @@ START_TEST(forward_is_unchanged) {
   /* The input layer's feature is the input. */
   static const char *const input[] = {"x"};
   float **f = features(net, x, 3, input, 1);
-  ck_assert_int_eq(memcmp(f[0], x, 3 * input_size(net) * sizeof *x), 0);
+  ck_assert_int_eq(memcmp(f[0], x, 3 * cna_test_input_size(net) * sizeof *x), 0);
   free_all(f, 1);
   free(x);
   cna_net_destroy(net);

@@ -19,12 +19,6 @@ static cna_net *create_seeded(const char *arch, uint64_t seed) {
   return net;
 }
 
-static size_t input_size(const cna_net *net) {
-  size_t shape[3];
-  ck_assert_ok(cna_net_input_shape(net, shape));
-  return shape[0] * shape[1] * shape[2];
-}
-
 static size_t output_size(const cna_net *net) {
   size_t n;
   ck_assert_ok(cna_net_output_size(net, &n));
@@ -50,7 +44,7 @@ static float *run(cna_net *net, const float *x, size_t batch) {
 START_TEST(same_seed_same_bits) {
   cna_net *a = create_seeded("resnet20", 7), *b = create_seeded("resnet20", 7);
   cna_net *c = create_seeded("resnet20", 8);
-  float *x = make_input(input_size(a), 1);
+  float *x = make_input(cna_test_input_size(a), 1);
   float *ya = run(a, x, 1), *yb = run(b, x, 1), *yc = run(c, x, 1);
   const size_t n = output_size(a);
   ck_assert_int_eq(memcmp(ya, yb, n * sizeof *ya), 0);
@@ -118,7 +112,7 @@ END_TEST
 
 START_TEST(batch_is_independent) {
   cna_net *net = create_seeded("resnet20", 3);
-  const size_t in = input_size(net), out = output_size(net);
+  const size_t in = cna_test_input_size(net), out = output_size(net);
   float *x = make_input(3 * in, 2);
   float *batched = run(net, x, 3);
   for (size_t i = 0; i < 3; i++) {
@@ -189,7 +183,7 @@ static float *single_thread_outputs(const float *x, size_t in, size_t out, size_
 
 START_TEST(eight_threads_one_net) {
   cna_net *net = create_seeded("resnet20", 5);
-  const size_t in = input_size(net), out = output_size(net), images = 4;
+  const size_t in = cna_test_input_size(net), out = output_size(net), images = 4;
   float *x = make_input(images * in, 9);
   float *expected = single_thread_outputs(x, in, out, images);
   run_callers(net, x, expected, in, out, images, 8);
@@ -209,7 +203,7 @@ START_TEST(callers_share_a_threaded_net) {
   ck_assert_ok(cna_options_set_num_threads(opts, 2));
   ck_assert_ok(cna_net_create_arch("resnet20", opts, &net));
   cna_options_destroy(opts);
-  const size_t in = input_size(net), out = output_size(net), images = 4;
+  const size_t in = cna_test_input_size(net), out = output_size(net), images = 4;
   float *x = make_input(images * in, 9);
   float *expected = single_thread_outputs(x, in, out, images);
   run_callers(net, x, expected, in, out, images, 4);
@@ -223,7 +217,7 @@ START_TEST(small_zoo_nets_run) {
                                       "preact_resnet18", "squeezenet1_1", "inception_bottleneck"};
   for (size_t a = 0; a < sizeof archs / sizeof archs[0]; a++) {
     cna_net *net = create_seeded(archs[a], 0);
-    float *x = make_input(input_size(net), 4);
+    float *x = make_input(cna_test_input_size(net), 4);
     float *y = run(net, x, 1);
     int nonzero = 0;
     for (size_t i = 0; i < output_size(net); i++) {
@@ -249,7 +243,7 @@ START_TEST(side_branches_are_not_needed) {
   ck_assert_ok(cna_options_set_aux_logits(opts, 1));
   ck_assert_ok(cna_net_create_arch("googlenet", opts, &aux));
   cna_options_destroy(opts);
-  float *x = make_input(input_size(plain), 11);
+  float *x = make_input(cna_test_input_size(plain), 11);
   float *a = run(plain, x, 1), *b = run(aux, x, 1);
   ck_assert_int_eq(memcmp(a, b, 10 * sizeof *a), 0);
   free(x), free(a), free(b);

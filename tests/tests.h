@@ -40,6 +40,13 @@ Suite *cna_test_dot_suite(void);
   ck_assert_msg(strstr(cna_last_error_message(), (text)) != NULL,                        \
                 "message \"%s\" lacks \"%s\"", cna_last_error_message(), (text))
 
+/* Floats of one input image of the net. */
+static inline size_t cna_test_input_size(const cna_net *net) {
+  size_t shape[3];
+  ck_assert_ok(cna_net_input_shape(net, shape));
+  return shape[0] * shape[1] * shape[2];
+}
+
 /* CNNARCH_TEST_EMULATED=1 (set by make check-aarch64, whose suites run
  * under qemu-aarch64, 5 to 70 times slower than natively) trims the
  * heaviest loops over whole networks to a representative subset; each
