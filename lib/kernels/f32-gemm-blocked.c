@@ -22,14 +22,18 @@ void cna_f32_gemm_blocked(const cna_gemm_ukernel *uk, const cna_gemm_blocking *b
     for (size_t pc = 0; pc < k; pc += bl->kc) {
       const size_t kc = k - pc < bl->kc ? k - pc : bl->kc;
       const int first = pc == 0, last = pc + kc == k;
+      /* A block of rows takes mc x kc floats of L2; a short k (1x1
+       * convolutions of 64 channels) leaves room for more rows, and one
+       * block of rows is one pass over B. */
+      const size_t mc_max = kc < bl->kc ? bl->mc * bl->kc / kc / mr * mr : bl->mc;
       /* One block of rows and B a plain matrix (a cheap copy): each panel
        * of B is packed just before its only use, and read back from L1.
        * Otherwise the whole block is packed once (gathering a convolution's
        * input costs more per call) and meets every block of rows. */
-      const int one_block = m1 - m0 <= bl->mc && b_is_matrix;
+      const int one_block = m1 - m0 <= mc_max && b_is_matrix;
       if (!one_block) cna_f32_gemm_pack_b(b, pc, kc, jc, nc, nr, workspace);
-      for (size_t ic = m0; ic < m1; ic += bl->mc) {
-        const size_t mc = m1 - ic < bl->mc ? m1 - ic : bl->mc;
+      for (size_t ic = m0; ic < m1; ic += mc_max) {
+        const size_t mc = m1 - ic < mc_max ? m1 - ic : mc_max;
         for (size_t jr = 0; jr < nc; jr += nr) {
           if (one_block)
             cna_f32_gemm_pack_b(b, pc, kc, jc + jr, nc - jr < nr ? nc - jr : nr, nr, workspace);
