@@ -231,9 +231,8 @@ static void reference_epilogue(size_t m, size_t n, size_t k, const float *a, con
  * none, a typical one. */
 static cna_gemm_blocking blocking_for_kernel(const cna_gemm_ukernel *uk) {
   const cna_gemm_blocking *machine = &cna__kernels_get()->gemm_blocking;
-  if (machine->kc == 0) return (cna_gemm_blocking){256, 20 * uk->mr, 64 * uk->nr};
-  return (cna_gemm_blocking){machine->kc, (machine->mc + uk->mr - 1) / uk->mr * uk->mr,
-                             (machine->nc + uk->nr - 1) / uk->nr * uk->nr};
+  if (machine->kc == 0) return (cna_gemm_blocking){256, 64 * uk->nr};
+  return (cna_gemm_blocking){machine->kc, (machine->nc + uk->nr - 1) / uk->nr * uk->nr};
 }
 
 /* Every micro-kernel this CPU can run (not only the dispatched one: an
@@ -266,7 +265,7 @@ static void check_packed_gemm(const cna_gemm_ukernel *uk, const char *name) {
    * every dimension into several blocks (k into blocks of 8...). */
   const cna_gemm_blocking blockings[] = {
       blocking_for_kernel(uk),
-      {8, uk->mr * 2, uk->nr * 2}};
+      {8, uk->nr * 2}};
   unsigned seed = 17;
   for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
     const size_t m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
@@ -282,7 +281,7 @@ static void check_packed_gemm(const cna_gemm_ukernel *uk, const char *name) {
     cna_f32_gemm_pack_a(m, k, a, k, NULL, uk->mr, packed);
     const cna_gemm_b_source src = {.data = b, .ld = n};
     for (size_t bl = 0; bl < 2; bl++) {
-      float *work = malloc(cna_f32_gemm_workspace_size(uk, &blockings[bl]) * sizeof *work);
+      float *work = malloc(cna_f32_gemm_workspace_size(uk, &blockings[bl], k, n) * sizeof *work);
       for (int variant = 0; variant < 4; variant++) {
         const cna_gemm_epilogue ep = {variant & 1 ? bias : NULL, variant & 2 ? res : NULL, n + 3,
                                       variant == 3};
@@ -352,7 +351,7 @@ static void check_nan_and_inf(const cna_gemm_ukernel *uk) {
   cna_f32_gemm_pack_a(M, K, a, K, NULL, uk->mr, packed);
   const cna_gemm_b_source src = {.data = b, .ld = N};
   const cna_gemm_blocking blocking = blocking_for_kernel(uk);
-  float *work = malloc(cna_f32_gemm_workspace_size(uk, &blocking) * sizeof *work);
+  float *work = malloc(cna_f32_gemm_workspace_size(uk, &blocking, K, N) * sizeof *work);
   for (int relu = 0; relu < 2; relu++) {
     const cna_gemm_epilogue ep = {.relu = relu};
     cna_f32_gemm_blocked(uk, &blocking, 0, M, 0, N, K, packed, &src, &ep, c, N,

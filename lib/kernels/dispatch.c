@@ -51,22 +51,19 @@ static size_t cache_size(int level) {
   return (size_t)bytes;
 }
 
-/* Goto's rules, tuned by measurement (tests/bench/gemm_bench): a kc x nr
- * panel of B takes two thirds of L1 (the rest for A's panel and C), an
- * mc x kc block of A an eighth of L2 (smaller blocks measured faster than
- * half of it: B's block streams through L2 too), and a kc x nc block of B
- * twice L2 (from L3), at most 4096 columns. */
-static cna_gemm_blocking blocking_for(size_t mr, size_t nr) {
+/* Tuned by measurement (tests/bench/gemm_bench, tests/bench/layer_profile):
+ * kc steps of k make a kc x nr panel of B two thirds of L1, and a kc x nc
+ * block of B (read again by every row panel of A) a quarter of L2: the
+ * convolution's input and output stream through L2 beside it (half of L2
+ * measured 5-15% slower on ResNet-50's 64-channel 56x56 layers). */
+static cna_gemm_blocking blocking_for(size_t nr) {
   const size_t l1 = cache_size(1), l2 = cache_size(2);
   size_t kc = l1 * 2 / 3 / (nr * sizeof(float)) / 8 * 8;
   if (kc < 64) kc = 64;
   if (kc > 512) kc = 512;
-  size_t mc = l2 / 8 / (kc * sizeof(float)) / mr * mr;
-  if (mc < 4 * mr) mc = 4 * mr;
-  size_t nc = l2 * 2 / (kc * sizeof(float)) / nr * nr;
+  size_t nc = l2 / 4 / (kc * sizeof(float)) / nr * nr;
   if (nc < 4 * nr) nc = 4 * nr;
-  if (nc > 4096) nc = 4096 / nr * nr;
-  return (cna_gemm_blocking){kc, mc, nc};
+  return (cna_gemm_blocking){kc, nc};
 }
 
 static cna__kernels table;
@@ -96,7 +93,7 @@ static void choose(void) {
     table = (cna__kernels){.isa = "avx2",
                            .gemm = cna_f32_gemm__avx2,
                            .gemm_ukernel = {6, 16, cna_f32_gemm_ukernel_6x16__avx2},
-                           .gemm_blocking = blocking_for(6, 16),
+                           .gemm_blocking = blocking_for(16),
                            .winograd_ukernel = {6, 16, cna_f32_gemm_ukernel_6x16__avx2},
                            .winograd_input = cna_f32_winograd43_input__avx2,
                            .winograd_output = cna_f32_winograd43_output__avx2,
@@ -110,7 +107,7 @@ static void choose(void) {
   if (cap >= 2 && cpu_has_avx512f()) {
     table.isa = "avx512";
     table.gemm_ukernel = (cna_gemm_ukernel){12, 32, cna_f32_gemm_ukernel_12x32__avx512};
-    table.gemm_blocking = blocking_for(12, 32);
+    table.gemm_blocking = blocking_for(32);
     table.winograd_ukernel = (cna_gemm_ukernel){12, 16, cna_f32_gemm_ukernel_12x16__avx512};
     table.winograd_input = cna_f32_winograd43_input__avx512;
     table.winograd_output = cna_f32_winograd43_output__avx512;
@@ -126,7 +123,7 @@ static void choose(void) {
     table = (cna__kernels){.isa = "neon",
                            .gemm = cna_f32_gemm__scalar,
                            .gemm_ukernel = {8, 12, cna_f32_gemm_ukernel_8x12__neon},
-                           .gemm_blocking = blocking_for(8, 12),
+                           .gemm_blocking = blocking_for(12),
                            .winograd_ukernel = {4, 16, cna_f32_gemm_ukernel_4x16__neon}};
 #endif
   /* A forced path this CPU cannot run (or does not know) falls back to the

@@ -152,10 +152,11 @@ typedef struct cna_gemm_ukernel {
   cna_gemm_ukernel_fn fn;
 } cna_gemm_ukernel;
 
-/* Block sizes in elements: kc steps of k per pass, mc rows of A per pass
- * (kept in L2), nc columns of B packed at once. Multiples of mr / nr. */
+/* Block sizes in elements: kc steps of k per pass, and nc columns of B
+ * packed at once at kc steps (a multiple of nr; shorter passes pack as
+ * many floats in more columns). */
 typedef struct cna_gemm_blocking {
-  size_t kc, mc, nc;
+  size_t kc, nc;
 } cna_gemm_blocking;
 
 /* The micro-kernels: AVX2+FMA on x86-64, NEON on AArch64 (each file built
@@ -239,7 +240,8 @@ typedef struct cna_gemm_epilogue {
 
 /* Computes rows m0..m1 and columns n0..n1 of C = A * B (+ epilogue) from A
  * packed by cna_f32_gemm_pack_a with uk->mr (m0 a multiple of mr), packing
- * B into workspace (cna_f32_gemm_workspace_size floats). Each element is
+ * B into workspace (cna_f32_gemm_workspace_size floats for k and n1 - n0
+ * columns). Each element is
  * summed in the same order whatever the ranges, so splitting C into ranges
  * (threads) never changes a result. */
 void cna_f32_gemm_blocked(const cna_gemm_ukernel *uk, const cna_gemm_blocking *bl,
@@ -247,7 +249,8 @@ void cna_f32_gemm_blocked(const cna_gemm_ukernel *uk, const cna_gemm_blocking *b
                           const float *packed_a, const cna_gemm_b_source *b,
                           const cna_gemm_epilogue *ep, float *c, size_t ldc,
                           float *workspace);
-size_t cna_f32_gemm_workspace_size(const cna_gemm_ukernel *uk, const cna_gemm_blocking *bl);
+size_t cna_f32_gemm_workspace_size(const cna_gemm_ukernel *uk, const cna_gemm_blocking *bl,
+                                   size_t k, size_t n);
 
 /* ------------------------------------------- Winograd F(4x4, 3x3), stride 1
  * (f32-winograd-4x4-3x3.c). The 36 products M[xi] = U[xi] V[xi] run on the

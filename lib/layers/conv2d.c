@@ -254,14 +254,11 @@ static size_t conv2d_workspace(const cna__layer *layer, const cna__shape *inputs
     return cna_f32_conv2d_group_workspace(&g);
   }
   if (!use_winograd(layer, &inputs[0])) {
-    /* One packed block of B: at most kc x nc, less for small layers. */
+    /* One packed block of B (less than the machine's for small layers). */
     const cna__attrs *a = &layer->attrs;
-    const size_t nr = kernels->gemm_ukernel.nr;
     const size_t k = inputs[0].c / (size_t)a->groups * (size_t)a->kernel_h * (size_t)a->kernel_w;
-    const size_t n = (layer->out.h * layer->out.w + nr - 1) / nr * nr;
-    const size_t kc = k < kernels->gemm_blocking.kc ? k : kernels->gemm_blocking.kc;
-    const size_t nc = n < kernels->gemm_blocking.nc ? n : kernels->gemm_blocking.nc;
-    return kc * ((nc + nr - 1) / nr * nr);
+    return cna_f32_gemm_workspace_size(&kernels->gemm_ukernel, &kernels->gemm_blocking, k,
+                                       layer->out.h * layer->out.w);
   }
   /* V and M of one task, and the input transform's padded rows. */
   const size_t tiles = winograd_tiles(layer, &inputs[0], kernels);
@@ -410,10 +407,11 @@ static cna_status conv2d_fast(const cna__layer *layer, const cna__forward_args *
   const size_t m = j.group.out_channels, n = p->out_height * p->out_width;
   const size_t k = j.group.in_channels * p->kernel_h * p->kernel_w;
   const size_t images = args->batch * p->groups;
-  /* Column blocks of at most the cache-sized width, all about as wide. */
-  j.n_chunks = ceil_div(n, kernels->gemm_blocking.nc);
+  /* A task per image and group (the GEMM blocks its columns for the
+   * caches itself). */
+  j.n_chunks = 1;
   j.m_chunks = 1;
-  /* Too few blocks for the threads: split further, each task as big as the
+  /* Too few for the threads: split further, each task as big as the
    * others (a 14x14 image is 196 columns: 98 + 98, not 64 + 64 + 64 + 4).
    * Every extra column block reads all of A (the weights) again, every
    * extra row block packs its columns of B again, which costs more per

@@ -100,7 +100,7 @@ int main(int argc, char **argv) {
   float *c = malloc(m * n * sizeof *c);
   float *packed = malloc(cna_f32_gemm_packed_a_size(m, kk, k->gemm_ukernel.mr) * sizeof *packed);
   float *work =
-      malloc(cna_f32_gemm_workspace_size(&k->gemm_ukernel, &k->gemm_blocking) * sizeof *work);
+      malloc(cna_f32_gemm_workspace_size(&k->gemm_ukernel, &k->gemm_blocking, kk, n) * sizeof *work);
   if (a == NULL || b == NULL || c == NULL || packed == NULL || work == NULL) return 1;
   for (size_t i = 0; i < m * kk; i++) a[i] = (float)(i % 7) * 0.1f;
   for (size_t i = 0; i < kk * n; i++) b[i] = (float)(i % 5) * 0.1f;
@@ -116,9 +116,9 @@ int main(int argc, char **argv) {
   }
   qsort(times, 15, sizeof times[0], by_value);
   const double gflops = 2.0 * (double)m * (double)n * (double)kk / times[7] / 1e9;
-  printf("gemm %zux%zux%zu (%s %zux%zu, kc=%zu mc=%zu nc=%zu): %.2f ms, %.1f GFLOP/s",
+  printf("gemm %zux%zux%zu (%s %zux%zu, kc=%zu nc=%zu): %.2f ms, %.1f GFLOP/s",
          m, n, kk, k->isa, k->gemm_ukernel.mr, k->gemm_ukernel.nr, k->gemm_blocking.kc,
-         k->gemm_blocking.mc, k->gemm_blocking.nc, times[7] * 1e3, gflops);
+         k->gemm_blocking.nc, times[7] * 1e3, gflops);
   if (peak > 0) printf(" = %.0f%% of peak", 100.0 * gflops / peak);
   printf("\n");
   free(a), free(b), free(c), free(packed), free(work);
