@@ -395,21 +395,35 @@ START_TEST(winograd_transforms_match_portable) {
     float *x = malloc(ch * h * w * sizeof *x);
     for (size_t i = 0; i < ch * h * w; i++) x[i] = uniform(&seed);
     x[0] = NAN, x[ch * h * w - 1] = INFINITY;
-    const size_t vn = 36 * ld * ch, scratch_n = cna_f32_winograd43_input_scratch(tiles_w, count);
-    float *v1 = calloc(vn, sizeof *v1), *v2 = calloc(vn, sizeof *v2);
+    const size_t scratch_n = cna_f32_winograd43_input_scratch(tiles_w, count);
     float *s1 = malloc(scratch_n * sizeof *s1), *s2 = malloc(scratch_n * sizeof *s2);
-    cna_f32_winograd43_input(x, ch, h, w, pad, pad, tiles_w, t0, count, v1, s1);
-    kernels->winograd_input(x, ch, h, w, pad, pad, tiles_w, t0, count, v2, s2);
-    /* Columns past count hold whatever: compare the live ones. */
-    for (size_t xi = 0; xi < 36; xi++)
-      for (size_t p = 0; p < panels; p++)
-        for (size_t k = 0; k < ch; k++)
-          for (size_t l = 0; l < 16 && p * 16 + l < count; l++) {
-            const size_t i = xi * ld * ch + (p * ch + k) * 16 + l;
-            ck_assert_msg(memcmp(&v1[i], &v2[i], sizeof v1[i]) == 0,
-                          "%s input transform, case %zu: %g vs %g", kernels->isa, t,
-                          (double)v1[i], (double)v2[i]);
-          }
+    /* Panels of 16 lanes (AVX2, NEON) and of 32 (AVX-512): the dispatched
+     * transform against the portable one, and each value where the panels
+     * of 16 have it (v16, the portable transform's). */
+    float *v16 = calloc(36 * ld * ch, sizeof *v16);
+    cna_f32_winograd43_input(x, ch, h, w, pad, pad, tiles_w, t0, count, 16, v16, s1);
+    for (size_t lanes = 16; lanes <= 32; lanes += 16) {
+      const size_t vld = (count + lanes - 1) / lanes * lanes, vn = 36 * vld * ch;
+      float *v1 = calloc(vn, sizeof *v1), *v2 = calloc(vn, sizeof *v2);
+      cna_f32_winograd43_input(x, ch, h, w, pad, pad, tiles_w, t0, count, lanes, v1, s1);
+      kernels->winograd_input(x, ch, h, w, pad, pad, tiles_w, t0, count, lanes, v2, s2);
+      /* Columns past count hold whatever: compare the live ones. */
+      for (size_t xi = 0; xi < 36; xi++)
+        for (size_t p = 0; p < panels; p++)
+          for (size_t k = 0; k < ch; k++)
+            for (size_t l = 0; l < 16 && p * 16 + l < count; l++) {
+              const size_t i = xi * vld * ch + cna_winograd43_v_offset(p, k, ch, lanes) + l;
+              const size_t i16 = xi * ld * ch + (p * ch + k) * 16 + l;
+              ck_assert_msg(memcmp(&v1[i], &v2[i], sizeof v1[i]) == 0,
+                            "%s input transform, %zu lanes, case %zu: %g vs %g", kernels->isa,
+                            lanes, t, (double)v1[i], (double)v2[i]);
+              ck_assert_msg(memcmp(&v1[i], &v16[i16], sizeof v1[i]) == 0,
+                            "input transform, %zu lanes, case %zu: (%zu,%zu,%zu,%zu) moved",
+                            lanes, t, xi, p, k, l);
+            }
+      free(v1), free(v2);
+    }
+    free(v16);
     /* Output: M with out = ch channels, [xi][o][ld]. */
     const size_t mn = 36 * ch * ld, plane = oh * ow;
     float *m = malloc(mn * sizeof *m), bias[8];
@@ -431,7 +445,7 @@ START_TEST(winograd_transforms_match_portable) {
                     "%s output transform, case %zu variant %d differs", kernels->isa, t,
                     variant);
     }
-    free(x), free(v1), free(v2), free(s1), free(s2), free(m), free(res), free(y1), free(y2);
+    free(x), free(s1), free(s2), free(m), free(res), free(y1), free(y2);
   }
 }
 END_TEST

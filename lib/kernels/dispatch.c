@@ -101,14 +101,16 @@ static void choose(void) {
                            .max_pool2d = cna_f32_max_pool2d__avx2,
                            .fully_connected_rows = cna_f32_fully_connected_rows__avx2};
 #if defined(__x86_64__)
-  /* AVX-512 CPUs: the wider GEMM micro-kernels (12x32 for convolutions,
-   * 12x16 on Winograd's 16-lane panels); the AVX2 kernels for the rest
-   * (pooling and fully connected layers are memory-bound). */
+  /* AVX-512 CPUs: the 12x32 GEMM micro-kernel, for convolutions and for
+   * Winograd's products alike (on 16-lane panels a kernel needs a load per
+   * FMA and runs at half the FMA rate: VGG-16's 28x28 layers ran 1.6x
+   * slower than with AVX2); the AVX2 kernels for the rest (pooling and
+   * fully connected layers are memory-bound). */
   if (cap >= 2 && cpu_has_avx512f()) {
     table.isa = "avx512";
     table.gemm_ukernel = (cna_gemm_ukernel){12, 32, cna_f32_gemm_ukernel_12x32__avx512};
     table.gemm_blocking = blocking_for(32);
-    table.winograd_ukernel = (cna_gemm_ukernel){12, 16, cna_f32_gemm_ukernel_12x16__avx512};
+    table.winograd_ukernel = table.gemm_ukernel;
     table.winograd_input = cna_f32_winograd43_input__avx512;
     table.winograd_output = cna_f32_winograd43_output__avx512;
     table.conv2d_group = cna_f32_conv2d_group_kernel__avx512;
@@ -139,10 +141,7 @@ size_t cna__gemm_ukernels_available(cna_gemm_ukernel *out, size_t capacity) {
 #if defined(__x86_64__) || defined(__i386__)
   if (cpu_has_avx2_fma()) all[count++] = (cna_gemm_ukernel){6, 16, cna_f32_gemm_ukernel_6x16__avx2};
 #if defined(__x86_64__)
-  if (cpu_has_avx512f()) {
-    all[count++] = (cna_gemm_ukernel){12, 16, cna_f32_gemm_ukernel_12x16__avx512};
-    all[count++] = (cna_gemm_ukernel){12, 32, cna_f32_gemm_ukernel_12x32__avx512};
-  }
+  if (cpu_has_avx512f()) all[count++] = (cna_gemm_ukernel){12, 32, cna_f32_gemm_ukernel_12x32__avx512};
 #endif
 #elif defined(__aarch64__)
   all[count++] = (cna_gemm_ukernel){8, 12, cna_f32_gemm_ukernel_8x12__neon};

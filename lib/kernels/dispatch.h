@@ -17,7 +17,7 @@ typedef struct cna__kernels {
   cna_gemm_ukernel gemm_ukernel;
   cna_gemm_blocking gemm_blocking;
   /* The micro-kernel of Winograd's 36 products: its B panels are the
-   * input transform's 16 lanes (nr = 16; fn NULL: no Winograd). */
+   * input transform's (nr a multiple of 16; fn NULL: no Winograd). */
   cna_gemm_ukernel winograd_ukernel;
   /* Winograd's transforms (never NULL once chosen: the portable ones
    * where no SIMD version exists). */

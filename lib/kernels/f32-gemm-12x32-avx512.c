@@ -3,8 +3,9 @@
  * 32-column B panels. Each k step is two B loads and 24 FMAs, each A value
  * broadcast once for two FMAs: 14 loads per 24 FMAs, where the 12x16 tile
  * needs 13 per 12 and is bound by the two load ports before the FMA units.
- * Tiles of 16 columns or fewer (the right edge) run a one-vector loop, so
- * a narrow edge costs what it does in the 12x16 kernel. Partial tiles use
+ * Tiles of 16 columns or fewer (the right edge, Winograd's panels of 16
+ * tiles) run a one-vector loop that reads the low half of each B row
+ * only. Partial tiles use
  * masked loads and stores. Compiled with -mavx512f for this file alone;
  * chosen only when the CPU and the OS support it (kernels/dispatch.c). */
 #include <immintrin.h>

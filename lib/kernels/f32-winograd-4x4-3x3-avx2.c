@@ -1,5 +1,5 @@
 /* Winograd F(4x4, 3x3) input and output transforms with AVX2: the 16
- * tiles of a panel (the GEMM's 16-lane B panels) as two halves of 8, one
+ * tiles of a group (16 lanes of the GEMM's B panels) as two halves of 8, one
  * ymm each. The input patches are gathered from zero-padded rows (no
  * bounds checks); the output tiles are transposed in registers and stored
  * a tile row (16 bytes) at a time, lane by lane where a tile crosses the
@@ -55,27 +55,28 @@ static inline void at6(const __m256 m[6], __m256 y[4]) {
 void cna_f32_winograd43_input__avx2(const float *restrict input, size_t in_channels,
                                     size_t in_height, size_t in_width, size_t pad_top,
                                     size_t pad_left, size_t tiles_w, size_t t0, size_t count,
-                                    float *restrict v, float *restrict scratch) {
-  const size_t panels = (count + LANES - 1) / LANES;
-  const size_t xi_stride = panels * in_channels * LANES;
+                                    size_t lanes, float *restrict v, float *restrict scratch) {
+  /* Groups of 16 tiles in panels of `lanes`. */
+  const size_t groups = (count + LANES - 1) / LANES;
+  const size_t xi_stride = (count + lanes - 1) / lanes * lanes * in_channels;
   const size_t ty0 = t0 / tiles_w, ty1 = (t0 + count - 1) / tiles_w;
   const size_t rows = 4 * (ty1 - ty0) + 6, wp = 4 * tiles_w + 2;
   if (rows * wp > INT32_MAX) { /* beyond 32-bit gather indices: a huge row */
     cna_f32_winograd43_input(input, in_channels, in_height, in_width, pad_top, pad_left,
-                             tiles_w, t0, count, v, scratch);
+                             tiles_w, t0, count, lanes, v, scratch);
     return;
   }
   for (size_t c = 0; c < in_channels; c++) {
     const float *plane = input + c * in_height * in_width;
     cna_f32_winograd43_pad_rows(plane, in_height, in_width, pad_top, pad_left, 4 * ty0, rows, wp,
                                 scratch);
-    for (size_t p = 0; p < panels; p++) {
+    for (size_t p = 0; p < groups; p++) {
       int at[LANES];
       for (int l = 0; l < LANES; l++) {
         const size_t t = p * LANES + (size_t)l < count ? t0 + p * LANES + (size_t)l : t0;
         at[l] = (int)(4 * (t / tiles_w - ty0) * wp + 4 * (t % tiles_w));
       }
-      float *out = v + (p * in_channels + c) * LANES;
+      float *out = v + cna_winograd43_v_offset(p, c, in_channels, lanes);
       for (int h = 0; h < 2; h++) {
         const __m256i index = _mm256_loadu_si256((const __m256i *)(at + h * HALF));
         __m256 tmp[6][6];

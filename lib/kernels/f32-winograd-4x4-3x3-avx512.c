@@ -1,5 +1,5 @@
 /* Winograd F(4x4, 3x3) input and output transforms with AVX-512F: one zmm
- * holds the 16 tiles of a panel (the GEMM's 16-lane B panels), so each
+ * holds a group of 16 tiles (16 lanes of the GEMM's B panels), so each
  * transform is a few vector adds and multiplies per value. The input
  * patches are gathered from zero-padded rows (no bounds checks); the output
  * tiles are transposed in registers and stored a tile row (16 bytes) at a
@@ -55,21 +55,22 @@ static inline void at6(const __m512 m[6], __m512 y[4]) {
 void cna_f32_winograd43_input__avx512(const float *restrict input, size_t in_channels,
                                       size_t in_height, size_t in_width, size_t pad_top,
                                       size_t pad_left, size_t tiles_w, size_t t0, size_t count,
-                                      float *restrict v, float *restrict scratch) {
-  const size_t panels = (count + LANES - 1) / LANES;
-  const size_t xi_stride = panels * in_channels * LANES;
+                                      size_t lanes, float *restrict v, float *restrict scratch) {
+  /* Groups of 16 tiles in panels of `lanes`. */
+  const size_t groups = (count + LANES - 1) / LANES;
+  const size_t xi_stride = (count + lanes - 1) / lanes * lanes * in_channels;
   const size_t ty0 = t0 / tiles_w, ty1 = (t0 + count - 1) / tiles_w;
   const size_t rows = 4 * (ty1 - ty0) + 6, wp = 4 * tiles_w + 2;
   if (rows * wp > INT32_MAX) { /* beyond 32-bit gather indices: a huge row */
     cna_f32_winograd43_input(input, in_channels, in_height, in_width, pad_top, pad_left,
-                             tiles_w, t0, count, v, scratch);
+                             tiles_w, t0, count, lanes, v, scratch);
     return;
   }
   for (size_t c = 0; c < in_channels; c++) {
     const float *plane = input + c * in_height * in_width;
     cna_f32_winograd43_pad_rows(plane, in_height, in_width, pad_top, pad_left, 4 * ty0, rows, wp,
                                 scratch);
-    for (size_t p = 0; p < panels; p++) {
+    for (size_t p = 0; p < groups; p++) {
       int at[LANES];
       for (int l = 0; l < LANES; l++) {
         const size_t t = p * LANES + (size_t)l < count ? t0 + p * LANES + (size_t)l : t0;
@@ -86,7 +87,7 @@ void cna_f32_winograd43_input__avx512(const float *restrict input, size_t in_cha
         for (int r = 0; r < 6; r++) tmp[r][q] = y[r];
       }
       /* Rows: tmp B, straight into the 36 products' panels. */
-      float *out = v + (p * in_channels + c) * LANES;
+      float *out = v + cna_winograd43_v_offset(p, c, in_channels, lanes);
       for (int r = 0; r < 6; r++) {
         __m512 y[6];
         bt6(tmp[r], y);

@@ -84,9 +84,10 @@ size_t cna_f32_winograd43_input_scratch(size_t tiles_w, size_t count) {
 void cna_f32_winograd43_input(const float *restrict input, size_t in_channels,
                               size_t in_height, size_t in_width, size_t pad_top,
                               size_t pad_left, size_t tiles_w, size_t t0, size_t count,
-                              float *restrict v, float *restrict scratch) {
-  const size_t panels = (count + LANES - 1) / LANES;
-  const size_t xi_stride = panels * in_channels * LANES;
+                              size_t lanes, float *restrict v, float *restrict scratch) {
+  /* Groups of 16 tiles in panels of `lanes`. */
+  const size_t groups = (count + LANES - 1) / LANES;
+  const size_t xi_stride = (count + lanes - 1) / lanes * lanes * in_channels;
   /* The input rows under the tiles, zero-padded into scratch (width wp),
    * so that each lane reads its 6x6 patch without bounds checks. */
   const size_t ty0 = t0 / tiles_w, ty1 = (t0 + count - 1) / tiles_w;
@@ -95,7 +96,7 @@ void cna_f32_winograd43_input(const float *restrict input, size_t in_channels,
     const float *plane = input + c * in_height * in_width;
     cna_f32_winograd43_pad_rows(plane, in_height, in_width, pad_top, pad_left, 4 * ty0, rows, wp,
                                 scratch);
-    for (size_t p = 0; p < panels; p++) {
+    for (size_t p = 0; p < groups; p++) {
       /* Where each lane's patch starts in scratch (lanes past count read
        * the first patch: their columns are never stored back). */
       size_t at[LANES];
@@ -110,13 +111,13 @@ void cna_f32_winograd43_input(const float *restrict input, size_t in_channels,
             d[(r * 6 + q) * LANES + l] = scratch[at[l] + (size_t)r * wp + (size_t)q];
       /* Columns: tmp = B^T d; then rows: each row of tmp times B, written
        * straight into the packed B panels of the 36 products:
-       * [xi][panel][c][lane]. */
+       * [xi][panel][c][lanes]. */
       for (int q = 0; q < 6; q++) {
         const float *x = d + q * LANES;
         float *y = tmp + q * LANES;
         BT(x, y, 6 * LANES, 6 * LANES)
       }
-      float *out = v + (p * in_channels + c) * LANES;
+      float *out = v + cna_winograd43_v_offset(p, c, in_channels, lanes);
       for (int r = 0; r < 6; r++) {
         const float *x = tmp + r * 6 * LANES;
         float *y = out + (size_t)r * 6 * xi_stride;

@@ -162,7 +162,6 @@ typedef struct cna_gemm_blocking {
 /* The micro-kernels: AVX2+FMA on x86-64, NEON on AArch64 (each file built
  * for its own targets only). */
 void cna_f32_gemm_ukernel_6x16__avx2(const cna_gemm_tile *tile);
-void cna_f32_gemm_ukernel_12x16__avx512(const cna_gemm_tile *tile);
 void cna_f32_gemm_ukernel_12x32__avx512(const cna_gemm_tile *tile);
 void cna_f32_gemm_ukernel_8x12__neon(const cna_gemm_tile *tile);
 void cna_f32_gemm_ukernel_4x16__neon(const cna_gemm_tile *tile);
@@ -263,13 +262,24 @@ void cna_f32_winograd43_weights(size_t out_channels, size_t in_channels,
                                 float *restrict u);
 
 /* V for tiles t0..t0+count (4x4 output tiles numbered row by row, tiles_w
- * per row) of in_channels planes: for each xi, count rounded up to 16
- * columns packed as the GEMM's B panels of nr = 16 ([xi][panel][c][16]).
- * scratch: cna_f32_winograd43_input_scratch(tiles_w, count) floats. */
+ * per row) of in_channels planes: for each xi, count rounded up to `lanes`
+ * columns (a multiple of 16: the Winograd micro-kernel's nr) packed as the
+ * GEMM's B panels ([xi][panel][c][lanes]). Columns past count up to a
+ * multiple of 16 hold finite copies; the rest of a panel is not written
+ * (the micro-kernel's narrow tile does not read it). scratch:
+ * cna_f32_winograd43_input_scratch(tiles_w, count) floats. */
 void cna_f32_winograd43_input(const float *restrict input, size_t in_channels,
                               size_t in_height, size_t in_width, size_t pad_top,
                               size_t pad_left, size_t tiles_w, size_t t0, size_t count,
-                              float *restrict v, float *restrict scratch);
+                              size_t lanes, float *restrict v, float *restrict scratch);
+
+/* The transforms compute 16 tiles at a time: where the values of group p
+ * (tiles 16p..16p+15 of the call) for channel c start in one product's V. */
+static inline size_t cna_winograd43_v_offset(size_t p, size_t c, size_t in_channels,
+                                             size_t lanes) {
+  const size_t groups = lanes / 16; /* per panel */
+  return (p / groups * in_channels + c) * lanes + p % groups * 16;
+}
 /* Rows y0..y0+rows of the padded image (pad_top, pad_left zeros before
  * the plane, zeros after it) into scratch, wp floats per row: what every
  * input transform reads its 6x6 patches from. */
@@ -291,7 +301,7 @@ void cna_f32_winograd43_output(const float *restrict m, size_t out_channels, siz
 void cna_f32_winograd43_input__avx2(const float *restrict input, size_t in_channels,
                                     size_t in_height, size_t in_width, size_t pad_top,
                                     size_t pad_left, size_t tiles_w, size_t t0, size_t count,
-                                    float *restrict v, float *restrict scratch);
+                                    size_t lanes, float *restrict v, float *restrict scratch);
 void cna_f32_winograd43_output__avx2(const float *restrict m, size_t out_channels, size_t ld,
                                      size_t t0, size_t count, size_t tiles_w, size_t out_height,
                                      size_t out_width, const float *restrict bias,
@@ -299,7 +309,7 @@ void cna_f32_winograd43_output__avx2(const float *restrict m, size_t out_channel
 void cna_f32_winograd43_input__avx512(const float *restrict input, size_t in_channels,
                                       size_t in_height, size_t in_width, size_t pad_top,
                                       size_t pad_left, size_t tiles_w, size_t t0, size_t count,
-                                      float *restrict v, float *restrict scratch);
+                                      size_t lanes, float *restrict v, float *restrict scratch);
 void cna_f32_winograd43_output__avx512(const float *restrict m, size_t out_channels, size_t ld,
                                        size_t t0, size_t count, size_t tiles_w,
                                        size_t out_height, size_t out_width,
@@ -310,7 +320,7 @@ void cna_f32_winograd43_output__avx512(const float *restrict m, size_t out_chann
 typedef void (*cna_winograd_input_fn)(const float *restrict input, size_t in_channels,
                                       size_t in_height, size_t in_width, size_t pad_top,
                                       size_t pad_left, size_t tiles_w, size_t t0, size_t count,
-                                      float *restrict v, float *restrict scratch);
+                                      size_t lanes, float *restrict v, float *restrict scratch);
 typedef void (*cna_winograd_output_fn)(const float *restrict m, size_t out_channels, size_t ld,
                                        size_t t0, size_t count, size_t tiles_w,
                                        size_t out_height, size_t out_width,

@@ -149,20 +149,22 @@ static int use_grouped_direct(const cna__layer *layer, const cna__shape *in) {
 static int use_winograd(const cna__layer *layer, const cna__shape *in) {
   const cna__attrs *a = &layer->attrs;
   const cna_gemm_ukernel *uk = &cna__kernels_get()->winograd_ukernel;
-  return uk->fn != NULL && uk->nr == 16 && a->kernel_h == 3 && a->kernel_w == 3 && a->stride_h == 1 && a->stride_w == 1 &&
-         a->dilation_h == 1 && a->dilation_w == 1 && a->groups == 1 && in->c >= 16 &&
-         layer->out.c >= 16 && layer->out.h * layer->out.w >= 144;
+  return uk->fn != NULL && uk->nr % 16 == 0 && a->kernel_h == 3 && a->kernel_w == 3 &&
+         a->stride_h == 1 && a->stride_w == 1 && a->dilation_h == 1 && a->dilation_w == 1 &&
+         a->groups == 1 && in->c >= 16 && layer->out.c >= 16 &&
+         layer->out.h * layer->out.w >= 144;
 }
 
-/* Tiles per task, a multiple of 16, so that V and M of a task (36 x (in +
- * out) x tiles floats) fit in about L2 (twice nc x kc floats). */
+/* Tiles per task, whole panels of the micro-kernel (nr columns), so that V
+ * and M of a task (36 x (in + out) x tiles floats) fit in about L2; at
+ * least one panel, at most 128 tiles. */
 static size_t winograd_tiles(const cna__layer *layer, const cna__shape *in,
                              const cna__kernels *k) {
-  const size_t l2 = k->l2_bytes;
-  size_t panels = l2 / (36 * (in->c + layer->out.c) * sizeof(float) * 16);
+  const size_t l2 = k->l2_bytes, nr = k->winograd_ukernel.nr;
+  size_t panels = l2 / (36 * (in->c + layer->out.c) * sizeof(float) * nr);
   if (panels < 1) panels = 1;
-  if (panels > 8) panels = 8;
-  return panels * 16;
+  if (panels > 128 / nr) panels = 128 / nr;
+  return panels * nr;
 }
 
 /* The prepared block: the struct, then the bias, then the packed weights,
@@ -288,8 +290,9 @@ static void winograd_task(void *ctx, size_t task, size_t thread) {
   const size_t image = task / j->row_blocks / j->chunks;
   const size_t t0 = task / j->row_blocks % j->chunks * j->chunk;
   const size_t count = t0 + j->chunk < j->tiles ? j->chunk : j->tiles - t0;
-  const size_t ld = (count + 15) / 16 * 16; /* columns of V and M */
   const cna_gemm_ukernel *uk = &j->kernels->winograd_ukernel;
+  const size_t ld = (count + uk->nr - 1) / uk->nr * uk->nr; /* columns of V and M */
+  const size_t live = (count + 15) / 16 * 16; /* what the input transform wrote */
   const size_t kc_max = j->kernels->gemm_blocking.kc;
   /* M holds this task's rows only: 36 x rows x ld. */
   float *v = j->args->workspace[thread], *m = v + 36 * j->in_c * ld;
@@ -297,20 +300,23 @@ static void winograd_task(void *ctx, size_t task, size_t thread) {
   const size_t out_plane = l->out.h * l->out.w;
   j->kernels->winograd_input(j->args->inputs[0] + image * j->in_c * in->h * in->w, j->in_c, in->h,
                            in->w, (size_t)l->attrs.pad_top, (size_t)l->attrs.pad_left,
-                           j->tiles_w, t0, count, v, scratch);
+                           j->tiles_w, t0, count, uk->nr, v, scratch);
   for (size_t xi = 0; xi < 36; xi++) {
     const float *a = j->prep->packed + xi * j->prep->packed_group;
     const float *b = v + xi * j->in_c * ld;
     float *c = m + xi * rows * ld;
+    /* Rows outside (as in f32-gemm-blocked.c): a row panel of U stays
+     * in L1 while it meets each panel of V (all of them in L2). */
     for (size_t pc = 0; pc < j->in_c; pc += kc_max) {
       const size_t kc = j->in_c - pc < kc_max ? j->in_c - pc : kc_max;
-      for (size_t col = 0; col < ld; col += uk->nr) {
-        cna_gemm_tile t = {.kc = kc, .b = b + col * j->in_c + pc * uk->nr, .ldc = ld,
-                           .cols = uk->nr, .accumulate = pc > 0};
-        for (size_t row = 0; row < rows; row += uk->mr) {
-          t.a = a + (row0 + row) * j->in_c + pc * uk->mr;
+      for (size_t row = 0; row < rows; row += uk->mr) {
+        cna_gemm_tile t = {.kc = kc, .a = a + (row0 + row) * j->in_c + pc * uk->mr, .ldc = ld,
+                           .rows = rows - row < uk->mr ? rows - row : uk->mr,
+                           .accumulate = pc > 0};
+        for (size_t col = 0; col < live; col += uk->nr) {
+          t.b = b + col * j->in_c + pc * uk->nr;
           t.c = c + row * ld + col;
-          t.rows = rows - row < uk->mr ? rows - row : uk->mr;
+          t.cols = live - col < uk->nr ? live - col : uk->nr;
           uk->fn(&t);
         }
       }
@@ -331,17 +337,18 @@ static cna_status conv2d_winograd(const cna__layer *layer, const cna__forward_ar
                     .in_c = in->c, .out_c = layer->out.c};
   j.tiles_w = (layer->out.w + 3) / 4;
   j.tiles = j.tiles_w * ((layer->out.h + 3) / 4);
-  /* Tiles go to tasks in panels of 16 (the micro-kernel's width: a
-   * panel of 1 tile costs what one of 16 does), at most the L2-sized
+  /* Tiles go to tasks in whole panels (the micro-kernel's width: a
+   * panel of 1 tile costs what a full one does), at most the L2-sized
    * chunk, all chunks about as big. */
   const size_t threads = args->pool != NULL ? cna__pool_threads(args->pool) : 1;
-  const size_t panels = (j.tiles + 15) / 16;
-  size_t per_chunk = winograd_tiles(layer, in, kernels) / 16;
+  const size_t nr = kernels->winograd_ukernel.nr;
+  const size_t panels = (j.tiles + nr - 1) / nr;
+  size_t per_chunk = winograd_tiles(layer, in, kernels) / nr;
   size_t chunks = ceil_div(panels, per_chunk);
   if (args->batch * chunks < threads) chunks = ceil_div(threads, args->batch);
   if (chunks > panels) chunks = panels;
   per_chunk = ceil_div(panels, chunks);
-  j.chunk = per_chunk * 16;
+  j.chunk = per_chunk * nr;
   j.chunks = ceil_div(j.tiles, j.chunk);
   /* Still too few (an image of 16 tiles or fewer for two threads): split
    * the output channels too, in whole micro-kernel rows; each such task
