@@ -77,10 +77,11 @@ void cna_f32_gemm__avx2(size_t m, size_t n, size_t k, const float *restrict a, s
 /* The packed micro-kernel: A is kc x 6 and B kc x 16, both k-major and
  * contiguous (f32-gemm-pack.c), so each step is one 6-float A read and two
  * 8-float B loads for 12 FMAs, all accumulators in named registers (an
- * array of them ends up on the stack, stored every step). Partial tiles run
- * in full on the zero-padded panels and store only their valid part,
- * through a small buffer. */
-void cna_f32_gemm_ukernel_6x16__avx2(const cna_gemm_tile *t) {
+ * array of them ends up on the stack, stored every step). Partial tiles
+ * compute R = 2, 4 or 6 rows (a constant in each inlined copy: a 64-row
+ * layer's last tile of 4 skips a third of the FMAs) on the zero-padded
+ * panels and store only their valid part, through a small buffer. */
+static inline __attribute__((always_inline)) void packed_tile(const cna_gemm_tile *t, const int R) {
   const size_t rows = t->rows, cols = t->cols, ldc = t->ldc;
   const int full = rows == 6 && cols == 16;
   float edge[6 * 16];
@@ -117,15 +118,15 @@ void cna_f32_gemm_ukernel_6x16__avx2(const cna_gemm_tile *t) {
     __m256 w = _mm256_broadcast_ss(a);
     c00 = _mm256_fmadd_ps(w, b0, c00), c01 = _mm256_fmadd_ps(w, b1, c01);
     w = _mm256_broadcast_ss(a + 1);
-    c10 = _mm256_fmadd_ps(w, b0, c10), c11 = _mm256_fmadd_ps(w, b1, c11);
+    if (R > 1) c10 = _mm256_fmadd_ps(w, b0, c10), c11 = _mm256_fmadd_ps(w, b1, c11);
     w = _mm256_broadcast_ss(a + 2);
-    c20 = _mm256_fmadd_ps(w, b0, c20), c21 = _mm256_fmadd_ps(w, b1, c21);
+    if (R > 2) c20 = _mm256_fmadd_ps(w, b0, c20), c21 = _mm256_fmadd_ps(w, b1, c21);
     w = _mm256_broadcast_ss(a + 3);
-    c30 = _mm256_fmadd_ps(w, b0, c30), c31 = _mm256_fmadd_ps(w, b1, c31);
+    if (R > 3) c30 = _mm256_fmadd_ps(w, b0, c30), c31 = _mm256_fmadd_ps(w, b1, c31);
     w = _mm256_broadcast_ss(a + 4);
-    c40 = _mm256_fmadd_ps(w, b0, c40), c41 = _mm256_fmadd_ps(w, b1, c41);
+    if (R > 4) c40 = _mm256_fmadd_ps(w, b0, c40), c41 = _mm256_fmadd_ps(w, b1, c41);
     w = _mm256_broadcast_ss(a + 5);
-    c50 = _mm256_fmadd_ps(w, b0, c50), c51 = _mm256_fmadd_ps(w, b1, c51);
+    if (R > 5) c50 = _mm256_fmadd_ps(w, b0, c50), c51 = _mm256_fmadd_ps(w, b1, c51);
     a += 6;
     b += 16;
   }
@@ -156,4 +157,13 @@ void cna_f32_gemm_ukernel_6x16__avx2(const cna_gemm_tile *t) {
   if (!full)
     for (size_t r = 0; r < rows; r++)
       for (size_t j = 0; j < cols; j++) t->c[r * ldc + j] = edge[r * 16 + j];
+}
+
+void cna_f32_gemm_ukernel_6x16__avx2(const cna_gemm_tile *t) {
+  if (t->rows <= 2)
+    packed_tile(t, 2);
+  else if (t->rows <= 4)
+    packed_tile(t, 4);
+  else
+    packed_tile(t, 6);
 }
