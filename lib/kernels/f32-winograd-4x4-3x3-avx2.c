@@ -164,10 +164,21 @@ void cna_f32_winograd43_output__avx2(const float *restrict m, size_t out_channel
               }
             continue;
           }
-          /* Some tile crosses the edge or the panel is short: lane by lane. */
+          /* Some tile crosses the edge or the panel is short: the whole
+           * tiles a row at a time as above, the others value by value
+           * (a group of 16 tiles spans two rows of tiles and mostly holds
+           * an edge one: squeezenet's 55x55 and 13x13 images). */
           float lanes_out[4][HALF];
           for (int j = 0; j < 4; j++) _mm256_storeu_ps(lanes_out[j], row[j]);
-          for (int l = 0; l < HALF; l++)
+          for (int l = 0; l < HALF; l++) {
+            if (whole >> (h * HALF + l) & 1) {
+              const size_t at = lane_corner[l];
+              __m128 value = _mm_loadu_ps(&lanes_out[l % 4][l / 4 * 4]);
+              if (add != NULL) value = _mm_add_ps(value, _mm_loadu_ps(add + at));
+              if (relu) value = _mm_max_ps(zero, value);
+              _mm_storeu_ps(dst + at, value);
+              continue;
+            }
             for (int q = 0; q < 4; q++) {
               if (!(inside[r * 4 + q] >> (h * HALF + l) & 1)) continue;
               const size_t at = lane_corner[l] + (size_t)q;
@@ -176,6 +187,7 @@ void cna_f32_winograd43_output__avx2(const float *restrict m, size_t out_channel
               if (relu) value = value < 0.0f ? 0.0f : value;
               dst[at] = value;
             }
+          }
         }
       }
     }

@@ -172,12 +172,20 @@ void cna_f32_winograd43_output__avx512(const float *restrict m, size_t out_chann
           }
           continue;
         }
-        /* Some tile crosses the edge or the panel is short: lane by lane. */
+        /* Some tile crosses the edge or the panel is short: the whole
+         * tiles a row at a time, the others value by value (a group of 16
+         * tiles spans two rows of tiles and mostly holds an edge one:
+         * squeezenet's 55x55 and 13x13 images). */
         float lanes_out[4][LANES];
         for (int j = 0; j < 4; j++) _mm512_storeu_ps(lanes_out[j], row[j]);
-        for (int l = 0; l < LANES; l++)
+        for (int l = 0; l < LANES; l++) {
+          if (whole >> l & 1) {
+            _mm_storeu_ps(dst + corner[l], _mm_loadu_ps(&lanes_out[l % 4][l / 4 * 4]));
+            continue;
+          }
           for (int q = 0; q < 4; q++)
             if (inside[r * 4 + q] >> l & 1) dst[corner[l] + q] = lanes_out[l % 4][l / 4 * 4 + q];
+        }
       }
     }
   }
