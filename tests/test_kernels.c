@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "graph/graph.h"
+#include "graph/plan.h"
 #include "kernels/dispatch.h"
 #include "kernels/kernels.h"
 #include "support/scalar_child.h"
@@ -209,6 +211,100 @@ START_TEST(whole_nets_agree_with_the_scalar_path) {
 }
 END_TEST
 
+
+/* ------------------------------------------------- prologue (BN before) */
+
+/* Sets every batch-norm tensor of net to values away from the identity
+ * (a fold that ignored the mean or the shift would pass with the
+ * defaults); variances stay positive. */
+static void scramble_batch_norms(cna_net *net) {
+  size_t count;
+  ck_assert_ok(cna_net_tensor_count(net, &count));
+  for (size_t t = 0; t < count; t++) {
+    const char *name;
+    size_t ndim, dims[4];
+    ck_assert_ok(cna_net_tensor_name(net, t, &name));
+    ck_assert_ok(cna_net_tensor_shape(net, t, &ndim, dims));
+    if (strncmp(name, "n", 1) != 0) continue;
+    const int var = strstr(name, "running_var") != NULL;
+    float *v = malloc(dims[0] * sizeof *v);
+    for (size_t i = 0; i < dims[0]; i++)
+      v[i] = var ? 0.5f + 0.1f * (float)(i % 7) : 0.3f * (float)((int)(i * 5 % 11) - 5);
+    ck_assert_ok(cna_net_set_tensor(net, t, v, dims[0]));
+    free(v);
+  }
+}
+
+START_TEST(batch_norm_prologue_matches_the_unfused_layers) {
+  /* A batch norm (and ReLU) that alone feeds a pointwise convolution is
+   * applied as the convolution packs its input (graph/plan.c): the same
+   * float operations as the layers', so the output is bit-identical to a
+   * plan that keeps those layers (a feature plan). n1+r1 -> c1 and n2 -> c2
+   * (2 groups of 40, on the GEMM) fuse; n3+r3 -> c3 (3x3, padded) must not: its padding has to
+   * stay zero. */
+  cna_builder *b;
+  ck_assert_ok(cna_builder_create(&b));
+  ck_assert_ok(cna_builder_input(b, "x", 24, 10, 11));
+  ck_assert_ok(cna_builder_batch_norm(b, "n1", "x", 1e-5f));
+  ck_assert_ok(cna_builder_relu(b, "r1", NULL));
+  ck_assert_ok(cna_builder_conv2d(b, "c1", NULL, 80, 1, 1, 0, 1));
+  ck_assert_ok(cna_builder_batch_norm(b, "n2", "x", 1e-3f));
+  ck_assert_ok(cna_builder_conv2d_ex(b, "c2", NULL, 80, 1, 1, 1, 1, 0, 0, 1, 1, 2, 0));
+  ck_assert_ok(cna_builder_add(b, "sum", "c1", "c2"));
+  ck_assert_ok(cna_builder_batch_norm(b, "n3", "x", 1e-5f));
+  ck_assert_ok(cna_builder_relu(b, "r3", NULL));
+  ck_assert_ok(cna_builder_conv2d(b, "c3", NULL, 20, 3, 1, 1, 1));
+  const char *parts[] = {"sum", "c3"};
+  ck_assert_ok(cna_builder_concat(b, "out", parts, 2));
+  for (int threads = 1; threads <= 2; threads++) {
+    cna_options *opts;
+    cna_net *net;
+    ck_assert_ok(cna_options_create(&opts));
+    ck_assert_ok(cna_options_set_num_threads(opts, threads));
+    ck_assert_ok(cna_builder_build(b, opts, &net));
+    cna_options_destroy(opts);
+    scramble_batch_norms(net);
+    const size_t in = 24 * 10 * 11, out = 100 * 10 * 11;
+    float *x = cna_test_net_input(2 * in), *y = malloc(2 * out * sizeof *y);
+    float *want = malloc(2 * out * sizeof *want), *keep[3];
+    for (int k = 0; k < 3; k++) keep[k] = malloc(2 * 24 * 10 * 11 * sizeof(float));
+    x[5] = NAN; /* through the prologue's ReLU as through the layer's */
+    ck_assert_ok(cna_net_forward(net, x, 2, y));
+    /* Which steps the forward plan fused: on the scalar path, none. */
+    const cna__graph *g = &net->graph;
+    size_t n1, r1, c1, n2, c2, n3, c3;
+    ck_assert(cna__graph_find(g, "n1", &n1) && cna__graph_find(g, "r1", &r1) &&
+              cna__graph_find(g, "c1", &c1) && cna__graph_find(g, "n2", &n2) &&
+              cna__graph_find(g, "c2", &c2) && cna__graph_find(g, "n3", &n3) &&
+              cna__graph_find(g, "c3", &c3));
+    const size_t *step_of = net->plan->step_of;
+    const int fast = cna__kernels_get()->gemm_ukernel.fn != NULL;
+    ck_assert_int_eq(step_of[n1] == step_of[c1], fast);
+    ck_assert_int_eq(step_of[r1] == CNA__NOWHERE, fast);
+    ck_assert_int_eq(step_of[n2] == step_of[c2], fast);
+    ck_assert(step_of[n3] != step_of[c3]);
+    /* Keeping the batch norms' outputs keeps them out of the convolutions. */
+    const char *names[] = {"r1", "n2", "r3", "out"};
+    float *outputs[] = {keep[0], keep[1], keep[2], want};
+    ck_assert_ok(cna_net_forward_features(net, x, 2, names, 4, outputs));
+    ck_assert(isnan(keep[0][5]));
+    ck_assert_mem_eq(y, want, 2 * out * sizeof *y);
+    /* A batch-norm tensor set later reaches the fused step. */
+    size_t index;
+    ck_assert_ok(cna_net_find_tensor(net, "n1.bias", &index));
+    float bias[24];
+    for (int c = 0; c < 24; c++) bias[c] = (float)(c % 3) - 1.0f;
+    ck_assert_ok(cna_net_set_tensor(net, index, bias, 24));
+    ck_assert_ok(cna_net_forward(net, x, 2, y));
+    ck_assert_ok(cna_net_forward_features(net, x, 2, names, 4, outputs));
+    ck_assert_mem_eq(y, want, 2 * out * sizeof *y);
+    free(x), free(y), free(want);
+    for (int k = 0; k < 3; k++) free(keep[k]);
+    cna_net_destroy(net);
+  }
+  cna_builder_destroy(b);
+}
+END_TEST
 
 /* ------------------------------------------------------------ packed GEMM */
 
@@ -852,6 +948,7 @@ Suite *cna_test_kernels_suite(void) {
   tcase_add_test(tc, prepared_weights_follow_set_tensor);
   tcase_add_test(tc, workspace_is_planned);
   tcase_add_test(tc, whole_nets_agree_with_the_scalar_path);
+  tcase_add_test(tc, batch_norm_prologue_matches_the_unfused_layers);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -45,9 +45,10 @@ static cna_status run(const cna_net *net, const cna__plan *plan, const float *in
                         "%s '%s': its weights could not be prepared again after "
                         "cna_net_set_tensor ran out of memory; set the tensor again",
                         ops->type_name, l->name);
-    for (size_t k = 0; k < l->num_inputs; k++) {
-      in_ptrs[k] = value_of(plan, l->inputs[k], input, output, arena, batch);
-      in_shapes[k] = g->layers[l->inputs[k]].out;
+    const cna__layer *source = &g->layers[st->source]; /* l, or its fused prologue */
+    for (size_t k = 0; k < source->num_inputs; k++) {
+      in_ptrs[k] = value_of(plan, source->inputs[k], input, output, arena, batch);
+      in_shapes[k] = g->layers[source->inputs[k]].out;
     }
     for (size_t k = 0; k < net->num_layer_tensors[st->layer]; k++)
       tensor_ptrs[k] = net->tensors[net->first_tensor[st->layer] + k].data;

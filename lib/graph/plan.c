@@ -67,18 +67,36 @@ static cna_status build_steps(cna_net *net, cna__plan *plan) {
     free(uses), free(consumer), free(absorbed);
     return cna__error(CNA_ERROR_OUT_OF_MEMORY, "out of memory planning a %zu-layer net", n);
   }
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; i < n; i++)
     pending[i] = (cna__step){.layer = i, .out = i, .bn = CNA__NOWHERE,
-                             .residual = CNA__NOWHERE};
+                             .residual = CNA__NOWHERE, .pre = CNA__NOWHERE, .source = i};
+  for (size_t i = 0; i < n; i++) {
     if (!needed[i] || !fast || absorbed[i]) continue;
     if (g->layers[i].type == CNA_LAYER_BATCH_NORM) {
       /* A batch norm on its own (pre-activation blocks, DenseNet's concats)
-       * applies the ReLU after it in the same pass. */
-      const size_t next = sole_consumer(net, plan, uses, consumer, i);
+       * applies the ReLU after it in the same pass; or both become the
+       * prologue of the pointwise convolution they alone feed, applied as
+       * it packs its input (no pass over the activations of their own). */
+      size_t cur = i, next = sole_consumer(net, plan, uses, consumer, i);
+      int relu = 0;
       if (next != CNA__NOWHERE && !absorbed[next] && g->layers[next].type == CNA_LAYER_RELU) {
+        relu = 1;
+        cur = next;
+        next = sole_consumer(net, plan, uses, consumer, cur);
+      }
+      const cna__layer *conv = next != CNA__NOWHERE ? &g->layers[next] : NULL;
+      const cna__layer_ops *ops = conv != NULL ? cna__layer_ops_of(conv->type) : NULL;
+      if (conv != NULL && !absorbed[next] && ops->takes_prologue != NULL &&
+          ops->takes_prologue(conv, &g->layers[cur].out)) {
+        pending[next].pre = i;
+        pending[next].pre_relu = relu;
+        pending[next].source = i;
+        absorbed[i] = 1;
+        if (relu) absorbed[cur] = 1;
+      } else if (relu) {
         pending[i].relu = 1;
-        pending[i].out = next;
-        absorbed[next] = 1;
+        pending[i].out = cur;
+        absorbed[cur] = 1;
       }
       continue;
     }
@@ -128,6 +146,7 @@ static cna_status build_steps(cna_net *net, cna__plan *plan) {
     const cna__step *s = &pending[at[pos]];
     plan->step_of[s->layer] = plan->num_steps;
     if (s->bn != CNA__NOWHERE) plan->step_of[s->bn] = plan->num_steps;
+    if (s->pre != CNA__NOWHERE) plan->step_of[s->pre] = plan->num_steps;
     plan->steps[plan->num_steps++] = *s;
   }
   free(uses), free(consumer), free(absorbed), free(pending), free(at);
@@ -158,9 +177,17 @@ static cna_status prepare_step(const cna_net *net, cna__step *s, void **state) {
                        g->layers[s->bn].attrs.eps};
     bn = &fold;
   }
-  cna_status st = ops->prepare(l, shapes, tensors, bn, state);
+  cna__prologue prologue, *pre = NULL;
+  if (s->pre != CNA__NOWHERE) {
+    layer_tensors(net, s->pre, bn_tensors);
+    prologue = (cna__prologue){{bn_tensors[0], bn_tensors[1], bn_tensors[2], bn_tensors[3],
+                                g->layers[s->pre].attrs.eps},
+                               s->pre_relu};
+    pre = &prologue;
+  }
+  cna_status st = ops->prepare(l, shapes, tensors, bn, pre, state);
   if (st == CNA_OK && *state == NULL && (s->bn != CNA__NOWHERE || s->relu ||
-                                         s->residual != CNA__NOWHERE))
+                                         s->residual != CNA__NOWHERE || pre != NULL))
     st = cna__error(CNA_ERROR_INTERNAL, "%s '%s': fused but not prepared", ops->type_name,
                     l->name);
   return st;
@@ -175,7 +202,7 @@ cna_status cna__plan_refresh(cna_net *net, size_t layer) {
   cna__aligned_free(s->prepared);
   s->prepared = st == CNA_OK ? state : NULL;
   s->broken = st != CNA_OK && (s->bn != CNA__NOWHERE || s->relu ||
-                               s->residual != CNA__NOWHERE);
+                               s->residual != CNA__NOWHERE || s->pre != CNA__NOWHERE);
   return st;
 }
 
@@ -243,7 +270,7 @@ static cna_status plan_memory(cna_net *net, cna__plan *plan) {
   }
   for (size_t s = 0; s < plan->num_steps; s++) {
     const cna__step *st = &plan->steps[s];
-    const cna__layer *l = &g->layers[st->layer];
+    const cna__layer *l = &g->layers[st->source];
     for (size_t k = 0; k < l->num_inputs; k++) last[l->inputs[k]] = s;
     if (st->residual != CNA__NOWHERE) last[st->residual] = s;
   }
@@ -261,7 +288,7 @@ static cna_status plan_memory(cna_net *net, cna__plan *plan) {
       plan->where[st->out] = CNA__AT_OUTPUT;
       continue;
     }
-    const size_t in = l->inputs[0];
+    const size_t in = g->layers[st->source].inputs[0];
     if (cna__layer_ops_of(l->type)->in_place && st->out == st->layer && buf_of[in] != CNA__NOWHERE &&
         last[in] == s) {
       /* Overwrite the input, which nothing reads later. */
@@ -336,7 +363,8 @@ static cna_status plan_steps(cna_net *net, cna__plan *plan) {
     const size_t same = forward != NULL ? forward->step_of[step->layer] : CNA__NOWHERE;
     const cna__step *twin = same != CNA__NOWHERE ? &forward->steps[same] : NULL;
     if (twin != NULL && twin->layer == step->layer && twin->bn == step->bn &&
-        twin->prepared != NULL && !twin->broken) {
+        twin->pre == step->pre && twin->pre_relu == step->pre_relu && twin->prepared != NULL &&
+        !twin->broken) {
       step->prepared = twin->prepared;
       step->borrowed = 1;
     } else {

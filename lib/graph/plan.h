@@ -29,6 +29,10 @@ typedef struct cna__step {
   size_t bn;       /* batch norm folded into its weights, or CNA__NOWHERE */
   size_t residual; /* the layer whose output a fused add adds, or CNA__NOWHERE */
   int relu;        /* a fused ReLU */
+  size_t pre;      /* a batch norm applied to its input as it reads it (the
+                      layer's prologue), or CNA__NOWHERE */
+  int pre_relu;    /* and a ReLU after that batch norm */
+  size_t source;   /* the layer whose inputs it reads: layer, or pre */
   void *prepared;  /* the layer's prepared state, or NULL */
   int borrowed;    /* prepared belongs to the forward plan's step (a feature
                       plan's step): not freed with this plan */

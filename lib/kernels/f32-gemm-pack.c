@@ -161,6 +161,31 @@ int cna_f32_gemm_b_is_matrix(const cna_gemm_b_source *b) {
                        p->out_height == p->in_height && p->out_width == p->in_width);
 }
 
+/* A plain matrix through the source's prologue (batch norm, maybe ReLU),
+ * the same float operations as the layers' (no contraction: this file is
+ * built without FMA flags, and the batch-norm kernel writes x * scale +
+ * shift the same way), so a fused step's output is bit-identical. */
+static void pack_matrix_prologue(const cna_gemm_b_source *b, size_t ld, size_t k0, size_t kc,
+                                 size_t n0, size_t nc, size_t nr, float *restrict packed) {
+  for (size_t q = 0; q < kc; q++) {
+    const float *restrict src = b->data + (k0 + q) * ld + n0;
+    const float scale = b->scale[k0 + q], shift = b->shift[k0 + q];
+    float *restrict dst = packed + q * nr;
+    for (size_t j0 = 0; j0 < nc; j0 += nr, src += nr, dst += kc * nr) {
+      const size_t cols = nc - j0 < nr ? nc - j0 : nr;
+      if (b->relu) {
+        for (size_t l = 0; l < cols; l++) {
+          const float v = src[l] * scale + shift;
+          dst[l] = v < 0.0f ? 0.0f : v; /* NaN passes, as in the ReLU layer */
+        }
+      } else {
+        for (size_t l = 0; l < cols; l++) dst[l] = src[l] * scale + shift;
+      }
+      for (size_t l = cols; l < nr; l++) dst[l] = 0.0f;
+    }
+  }
+}
+
 void cna_f32_gemm_pack_b(const cna_gemm_b_source *b, size_t k0, size_t kc, size_t n0,
                          size_t nc, size_t nr, float *restrict packed) {
   if (!cna_f32_gemm_b_is_matrix(b)) {
@@ -170,6 +195,10 @@ void cna_f32_gemm_pack_b(const cna_gemm_b_source *b, size_t k0, size_t kc, size_
   /* A plain matrix (a pointwise convolution's input is one: channels x
    * pixels). */
   const size_t ld = b->conv != NULL ? b->conv->in_height * b->conv->in_width : b->ld;
+  if (b->scale != NULL) {
+    pack_matrix_prologue(b, ld, k0, kc, n0, nc, nr, packed);
+    return;
+  }
   switch (nr) {
     case 16:
       pack_matrix16(b->data, ld, k0, kc, n0, nc, packed);

@@ -217,10 +217,16 @@ typedef struct cna_gemm_b_source {
   const float *data;
   size_t ld;
   const cna_conv2d_params *conv;
+  /* A prologue on a plain matrix's values as they are packed (a batch norm
+   * and ReLU before a pointwise convolution, DenseNet's): row p's values
+   * become x * scale[p] + shift[p], then max(0, .) if relu, as the
+   * batch-norm and ReLU layers compute them. scale NULL: none. */
+  const float *scale, *shift;
+  int relu;
 } cna_gemm_b_source;
 
 /* Whether B is read as a plain matrix (no source convolution, or a 1x1
- * stride-1 unpadded one). */
+ * stride-1 unpadded one): the only kind a prologue may apply to. */
 int cna_f32_gemm_b_is_matrix(const cna_gemm_b_source *b);
 /* Packs rows k0..k0+kc and columns n0..n0+nc of B into panels of nr
  * columns (zero columns pad the last): ceil(nc/nr) * kc * nr floats. */

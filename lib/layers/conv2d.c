@@ -110,6 +110,9 @@ typedef struct conv_prepared {
   size_t packed_group;
   int winograd;
   int grouped; /* the direct grouped kernel's layout */
+  /* A fused prologue (cna__prologue): per input channel, or NULL. */
+  const float *pre_scale, *pre_shift;
+  int pre_relu;
 } conv_prepared;
 
 static cna_conv2d_params layer_params(const cna__layer *layer, const cna__shape *in) {
@@ -167,13 +170,28 @@ static size_t winograd_tiles(const cna__layer *layer, const cna__shape *in,
   return panels * nr;
 }
 
-/* The prepared block: the struct, then the bias, then the packed weights,
- * each 64-byte aligned. */
+/* The prepared block: the struct, then the bias, then a prologue's scale
+ * and shift, then the packed weights, each 64-byte aligned. */
 static size_t align_floats(size_t n) { return (n + 15) / 16 * 16; }
+
+/* A batch norm (and ReLU) before the convolution can be applied as the
+ * GEMM packs its input: only where that input is packed as a plain matrix
+ * (a pointwise convolution), not gathered (the padding must stay zero) or
+ * transformed (Winograd, the direct grouped kernel). */
+static int conv2d_takes_prologue(const cna__layer *layer, const cna__shape *inputs) {
+  const cna__attrs *a = &layer->attrs;
+  if (cna__kernels_get()->gemm_ukernel.fn == NULL || use_winograd(layer, &inputs[0]) ||
+      use_grouped_direct(layer, &inputs[0]))
+    return 0;
+  const cna_conv2d_params p = layer_params(layer, &inputs[0]);
+  const cna_conv2d_params g = group_params(&p);
+  const cna_gemm_b_source src = {.conv = &g};
+  return a->kernel_h == 1 && a->kernel_w == 1 && cna_f32_gemm_b_is_matrix(&src);
+}
 
 static cna_status conv2d_prepare(const cna__layer *layer, const cna__shape *inputs,
                                  const float *const *tensors, const cna__fold *bn,
-                                 void **state) {
+                                 const cna__prologue *pre, void **state) {
   const cna__kernels *kernels = cna__kernels_get();
   *state = NULL;
   if (kernels->gemm_ukernel.fn == NULL) return CNA_OK;
@@ -191,7 +209,12 @@ static cna_status conv2d_prepare(const cna__layer *layer, const cna__shape *inpu
                 : cna_f32_gemm_packed_a_size(out_group, k, mr);
   const size_t parts = winograd ? 36 : groups;
   const int has_bias = a->bias || bn != NULL;
-  size_t floats = 16 + (has_bias ? align_floats(out_c) : 0), total;
+  if (pre != NULL && !conv2d_takes_prologue(layer, inputs))
+    return cna__error(CNA_ERROR_INTERNAL, "conv2d '%s': a fused batch norm before it, but its "
+                      "input is not packed as a matrix", layer->name);
+  const size_t in_c = inputs[0].c;
+  const size_t bias_floats = has_bias ? align_floats(out_c) : 0;
+  size_t floats = 16 + bias_floats + (pre != NULL ? 2 * align_floats(in_c) : 0), total;
   if (!cna__mul_size(packed_group, parts, &total) || !cna__add_size(total, floats, &total) ||
       !cna__mul_size(total, sizeof(float), &total))
     return cna__error(CNA_ERROR_TOO_LARGE, "conv2d '%s': packed weights too large", layer->name);
@@ -207,6 +230,16 @@ static cna_status conv2d_prepare(const cna__layer *layer, const cna__shape *inpu
   conv_prepared *prep = (conv_prepared *)(void *)block;
   float *bias = has_bias ? block + 16 : NULL;
   float *packed = block + floats;
+  float *pre_scale = NULL, *pre_shift = NULL;
+  if (pre != NULL) {
+    /* As the batch-norm kernel computes them (f32-normalization-scalar.c). */
+    pre_scale = block + 16 + bias_floats;
+    pre_shift = pre_scale + align_floats(in_c);
+    for (size_t c = 0; c < in_c; c++) {
+      pre_scale[c] = pre->bn.weight[c] / sqrtf(pre->bn.var[c] + pre->bn.eps);
+      pre_shift[c] = pre->bn.bias[c] - pre->bn.mean[c] * pre_scale[c];
+    }
+  }
   const float *conv_bias = a->bias ? tensors[1] : NULL;
   for (size_t c = 0; c < out_c && has_bias; c++) {
     const double b = conv_bias != NULL ? conv_bias[c] : 0.0;
@@ -221,7 +254,6 @@ static cna_status conv2d_prepare(const cna__layer *layer, const cna__shape *inpu
   }
   if (winograd) {
     /* The 36 transformed weight matrices, each packed like GEMM weights. */
-    const size_t in_c = inputs[0].c;
     float *u = malloc(36 * out_c * in_c * sizeof *u);
     if (u == NULL) {
       cna__aligned_free(block);
@@ -243,7 +275,8 @@ static cna_status conv2d_prepare(const cna__layer *layer, const cna__shape *inpu
                           packed + g * packed_group);
   }
   free(scale);
-  *prep = (conv_prepared){bias, packed, packed_group, winograd, grouped};
+  *prep = (conv_prepared){bias,      packed,    packed_group, winograd,
+                          grouped,   pre_scale, pre_shift,    pre != NULL && pre->relu};
   *state = prep;
   return CNA_OK;
 }
@@ -387,9 +420,13 @@ static void conv_task(void *ctx, size_t task, size_t thread) {
   const size_t n0 = ni * j->n_chunk, n1 = n0 + j->n_chunk < n ? n0 + j->n_chunk : n;
   const size_t in_image = p->in_channels * j->groups * p->in_height * p->in_width;
   const size_t out_offset = (b * j->groups + g) * m * n;
+  const conv_prepared *prep = j->prep;
   const cna_gemm_b_source src = {
       .data = j->args->inputs[0] + b * in_image + g * p->in_channels * p->in_height * p->in_width,
       .conv = p,
+      .scale = prep->pre_scale != NULL ? prep->pre_scale + g * p->in_channels : NULL,
+      .shift = prep->pre_shift != NULL ? prep->pre_shift + g * p->in_channels : NULL,
+      .relu = prep->pre_relu,
   };
   const cna_gemm_epilogue ep = {
       .bias = j->prep->bias != NULL ? j->prep->bias + g * m : NULL,
@@ -512,6 +549,7 @@ const cna__layer_ops cna__conv2d_ops = {
     .receptive_field = conv2d_rf,
     .forward = conv2d_forward,
     .prepare = conv2d_prepare,
+    .takes_prologue = conv2d_takes_prologue,
     .workspace = conv2d_workspace,
     .has_weights = 1,
 };

@@ -33,6 +33,14 @@ typedef struct cna__fold {
   float eps;
 } cna__fold;
 
+/* A batch norm, and a ReLU after it if relu, applied to a layer's input as
+ * the layer reads it (graph/plan.c fuses them into a pointwise convolution
+ * whose input they alone feed). */
+typedef struct cna__prologue {
+  cna__fold bn;
+  int relu;
+} cna__prologue;
+
 typedef struct cna__layer_ops {
   const char *type_name;
   size_t min_inputs, max_inputs;
@@ -58,13 +66,17 @@ typedef struct cna__layer_ops {
   /* Counts towards CNA_STAT_DEPTH. */
   int has_weights;
   /* Optional fast path. prepare turns the layer's tensors (and a batch norm
-   * folded into it, or NULL) into state its forward reads through
+   * folded into it, or NULL; a prologue, or NULL) into state its forward reads through
    * args->prepared, e.g. weights packed for the GEMM; a single allocation
    * released with cna__aligned_free. It may decline (*state = NULL, CNA_OK):
    * forward then runs the reference path. Layers with prepare accept
    * args->residual and args->relu when prepared. */
   cna_status (*prepare)(const cna__layer *layer, const cna__shape *inputs,
-                        const float *const *tensors, const cna__fold *bn, void **state);
+                        const float *const *tensors, const cna__fold *bn,
+                        const cna__prologue *pre, void **state);
+  /* Whether the prepared forward can apply a prologue (pre above, non-NULL)
+   * to its input. NULL: never. */
+  int (*takes_prologue)(const cna__layer *layer, const cna__shape *inputs);
   /* Floats of scratch per thread the prepared forward needs. */
   size_t (*workspace)(const cna__layer *layer, const cna__shape *inputs);
   /* Can overwrite its input (element-wise, or a view): its output needs no
