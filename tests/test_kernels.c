@@ -241,7 +241,8 @@ START_TEST(batch_norm_prologue_matches_the_unfused_layers) {
    * float operations as the layers', so the output is bit-identical to a
    * plan that keeps those layers (a feature plan). n1+r1 -> c1 and n2 -> c2
    * (2 groups of 40, on the GEMM) fuse; n3+r3 -> c3 (3x3, padded) must not: its padding has to
-   * stay zero. */
+   * stay zero. The concatenation before n4 is read in place by c4, whose
+   * second group starts inside its first part. */
   cna_builder *b;
   ck_assert_ok(cna_builder_create(&b));
   ck_assert_ok(cna_builder_input(b, "x", 24, 10, 11));
@@ -254,7 +255,12 @@ START_TEST(batch_norm_prologue_matches_the_unfused_layers) {
   ck_assert_ok(cna_builder_batch_norm(b, "n3", "x", 1e-5f));
   ck_assert_ok(cna_builder_relu(b, "r3", NULL));
   ck_assert_ok(cna_builder_conv2d(b, "c3", NULL, 20, 3, 1, 1, 1));
-  const char *parts[] = {"sum", "c3"};
+  const char *cat_parts[] = {"x", "c3"};
+  ck_assert_ok(cna_builder_concat(b, "cat", cat_parts, 2));
+  ck_assert_ok(cna_builder_batch_norm(b, "n4", NULL, 1e-5f));
+  ck_assert_ok(cna_builder_relu(b, "r4", NULL));
+  ck_assert_ok(cna_builder_conv2d_ex(b, "c4", NULL, 80, 1, 1, 1, 1, 0, 0, 1, 1, 2, 1));
+  const char *parts[] = {"sum", "c4"};
   ck_assert_ok(cna_builder_concat(b, "out", parts, 2));
   for (int threads = 1; threads <= 2; threads++) {
     cna_options *opts;
@@ -264,27 +270,30 @@ START_TEST(batch_norm_prologue_matches_the_unfused_layers) {
     ck_assert_ok(cna_builder_build(b, opts, &net));
     cna_options_destroy(opts);
     scramble_batch_norms(net);
-    const size_t in = 24 * 10 * 11, out = 100 * 10 * 11;
+    const size_t in = 24 * 10 * 11, out = 160 * 10 * 11;
     float *x = cna_test_net_input(2 * in), *y = malloc(2 * out * sizeof *y);
     float *want = malloc(2 * out * sizeof *want), *keep[3];
-    for (int k = 0; k < 3; k++) keep[k] = malloc(2 * 24 * 10 * 11 * sizeof(float));
+    for (int k = 0; k < 3; k++) keep[k] = malloc(2 * 44 * 10 * 11 * sizeof(float));
     x[5] = NAN; /* through the prologue's ReLU as through the layer's */
     ck_assert_ok(cna_net_forward(net, x, 2, y));
     /* Which steps the forward plan fused: on the scalar path, none. */
     const cna__graph *g = &net->graph;
-    size_t n1, r1, c1, n2, c2, n3, c3;
+    size_t n1, r1, c1, n2, c2, n3, c3, cat, c4;
     ck_assert(cna__graph_find(g, "n1", &n1) && cna__graph_find(g, "r1", &r1) &&
               cna__graph_find(g, "c1", &c1) && cna__graph_find(g, "n2", &n2) &&
               cna__graph_find(g, "c2", &c2) && cna__graph_find(g, "n3", &n3) &&
-              cna__graph_find(g, "c3", &c3));
+              cna__graph_find(g, "c3", &c3) && cna__graph_find(g, "cat", &cat) &&
+              cna__graph_find(g, "c4", &c4));
     const size_t *step_of = net->plan->step_of;
     const int fast = cna__kernels_get()->gemm_ukernel.fn != NULL;
     ck_assert_int_eq(step_of[n1] == step_of[c1], fast);
     ck_assert_int_eq(step_of[r1] == CNA__NOWHERE, fast);
     ck_assert_int_eq(step_of[n2] == step_of[c2], fast);
     ck_assert(step_of[n3] != step_of[c3]);
+    ck_assert_int_eq(step_of[cat] == CNA__NOWHERE, fast);
+    ck_assert_int_eq(net->plan->steps[step_of[c4]].source == cat, fast);
     /* Keeping the batch norms' outputs keeps them out of the convolutions. */
-    const char *names[] = {"r1", "n2", "r3", "out"};
+    const char *names[] = {"r1", "n2", "r4", "out"};
     float *outputs[] = {keep[0], keep[1], keep[2], want};
     ck_assert_ok(cna_net_forward_features(net, x, 2, names, 4, outputs));
     ck_assert(isnan(keep[0][5]));

@@ -65,6 +65,10 @@ static cna_status run(const cna_net *net, const cna__plan *plan, const float *in
         .relu = st->relu,
         .pool = net->pool,
         .workspace = cna__context_workspace(ctx),
+        .num_parts = source->type == CNA_LAYER_CONCAT && st->source != st->layer
+                         ? source->num_inputs
+                         : 0,
+        .concat_shape = source->out,
     };
     const cna__step_profiler profile = cna__step_profile;
     const double start = profile != NULL ? seconds_now() : 0.0;

@@ -93,6 +93,15 @@ static cna_status build_steps(cna_net *net, cna__plan *plan) {
         pending[next].source = i;
         absorbed[i] = 1;
         if (relu) absorbed[cur] = 1;
+        /* A concatenation that feeds only this batch norm is read in place,
+         * its parts where their producers wrote them: DenseNet's copies
+         * every earlier layer's features for each new layer. */
+        const size_t cat = g->layers[i].inputs[0];
+        if (g->layers[cat].type == CNA_LAYER_CONCAT && !absorbed[cat] &&
+            sole_consumer(net, plan, uses, consumer, cat) == i) {
+          pending[next].source = cat;
+          absorbed[cat] = 1;
+        }
       } else if (relu) {
         pending[i].relu = 1;
         pending[i].out = cur;
@@ -178,14 +187,27 @@ static cna_status prepare_step(const cna_net *net, cna__step *s, void **state) {
     bn = &fold;
   }
   cna__prologue prologue, *pre = NULL;
+  size_t *part_channels = NULL;
   if (s->pre != CNA__NOWHERE) {
     layer_tensors(net, s->pre, bn_tensors);
     prologue = (cna__prologue){{bn_tensors[0], bn_tensors[1], bn_tensors[2], bn_tensors[3],
                                 g->layers[s->pre].attrs.eps},
-                               s->pre_relu};
+                               s->pre_relu, NULL, 0};
     pre = &prologue;
+    if (s->source != s->pre) { /* a concat read in place */
+      const cna__layer *cat = &g->layers[s->source];
+      part_channels = malloc(cat->num_inputs * sizeof *part_channels);
+      if (part_channels == NULL)
+        return cna__error(CNA_ERROR_OUT_OF_MEMORY, "out of memory preparing %s '%s'",
+                          ops->type_name, l->name);
+      for (size_t k = 0; k < cat->num_inputs; k++)
+        part_channels[k] = g->layers[cat->inputs[k]].out.c;
+      prologue.part_channels = part_channels;
+      prologue.num_parts = cat->num_inputs;
+    }
   }
   cna_status st = ops->prepare(l, shapes, tensors, bn, pre, state);
+  free(part_channels);
   if (st == CNA_OK && *state == NULL && (s->bn != CNA__NOWHERE || s->relu ||
                                          s->residual != CNA__NOWHERE || pre != NULL))
     st = cna__error(CNA_ERROR_INTERNAL, "%s '%s': fused but not prepared", ops->type_name,

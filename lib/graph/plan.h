@@ -32,7 +32,8 @@ typedef struct cna__step {
   size_t pre;      /* a batch norm applied to its input as it reads it (the
                       layer's prologue), or CNA__NOWHERE */
   int pre_relu;    /* and a ReLU after that batch norm */
-  size_t source;   /* the layer whose inputs it reads: layer, or pre */
+  size_t source;   /* the layer whose inputs it reads: layer, pre, or the
+                      concat that alone feeds pre (read in place) */
   void *prepared;  /* the layer's prepared state, or NULL */
   int borrowed;    /* prepared belongs to the forward plan's step (a feature
                       plan's step): not freed with this plan */

@@ -165,10 +165,19 @@ int cna_f32_gemm_b_is_matrix(const cna_gemm_b_source *b) {
  * the same float operations as the layers' (no contraction: this file is
  * built without FMA flags, and the batch-norm kernel writes x * scale +
  * shift the same way), so a fused step's output is bit-identical. */
+/* Row `row` of B: in data, or in the part of the concatenation holding it. */
+static const float *row_of(const cna_gemm_b_source *b, size_t ld, size_t row) {
+  if (b->num_parts == 0) return b->data + row * ld;
+  row += b->row0;
+  size_t p = 0;
+  while (p + 1 < b->num_parts && row >= b->part_rows[p]) row -= b->part_rows[p++];
+  return b->parts[p] + (b->image * b->part_rows[p] + row) * ld;
+}
+
 static void pack_matrix_prologue(const cna_gemm_b_source *b, size_t ld, size_t k0, size_t kc,
                                  size_t n0, size_t nc, size_t nr, float *restrict packed) {
   for (size_t q = 0; q < kc; q++) {
-    const float *restrict src = b->data + (k0 + q) * ld + n0;
+    const float *restrict src = row_of(b, ld, k0 + q) + n0;
     const float scale = b->scale[k0 + q], shift = b->shift[k0 + q];
     float *restrict dst = packed + q * nr;
     for (size_t j0 = 0; j0 < nc; j0 += nr, src += nr, dst += kc * nr) {

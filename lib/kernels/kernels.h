@@ -223,6 +223,13 @@ typedef struct cna_gemm_b_source {
    * batch-norm and ReLU layers compute them. scale NULL: none. */
   const float *scale, *shift;
   int relu;
+  /* A plain matrix whose rows lie in several tensors (a concatenation the
+   * prologue reads in place, DenseNet's): num_parts > 0 replaces data.
+   * Part p holds part_rows[p] rows of ld floats per image, image `image`
+   * of parts[p]; B's row 0 is row `row0` of their concatenation. */
+  const float *const *parts;
+  const size_t *part_rows;
+  size_t num_parts, image, row0;
 } cna_gemm_b_source;
 
 /* Whether B is read as a plain matrix (no source convolution, or a 1x1

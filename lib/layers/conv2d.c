@@ -110,9 +110,11 @@ typedef struct conv_prepared {
   size_t packed_group;
   int winograd;
   int grouped; /* the direct grouped kernel's layout */
-  /* A fused prologue (cna__prologue): per input channel, or NULL. */
+  /* A fused prologue (cna__prologue): per input channel, or NULL; and the
+   * channels of each part of a concatenation it reads in place. */
   const float *pre_scale, *pre_shift;
   int pre_relu;
+  const size_t *part_rows;
 } conv_prepared;
 
 static cna_conv2d_params layer_params(const cna__layer *layer, const cna__shape *in) {
@@ -170,8 +172,8 @@ static size_t winograd_tiles(const cna__layer *layer, const cna__shape *in,
   return panels * nr;
 }
 
-/* The prepared block: the struct, then the bias, then a prologue's scale
- * and shift, then the packed weights, each 64-byte aligned. */
+/* The prepared block: the struct, then the bias, then a prologue's scale,
+ * shift and parts, then the packed weights, each 64-byte aligned. */
 static size_t align_floats(size_t n) { return (n + 15) / 16 * 16; }
 
 /* A batch norm (and ReLU) before the convolution can be applied as the
@@ -214,7 +216,10 @@ static cna_status conv2d_prepare(const cna__layer *layer, const cna__shape *inpu
                       "input is not packed as a matrix", layer->name);
   const size_t in_c = inputs[0].c;
   const size_t bias_floats = has_bias ? align_floats(out_c) : 0;
-  size_t floats = 16 + bias_floats + (pre != NULL ? 2 * align_floats(in_c) : 0), total;
+  const size_t num_parts = pre != NULL ? pre->num_parts : 0;
+  const size_t part_floats = align_floats(num_parts * sizeof(size_t) / sizeof(float));
+  size_t floats = 16 + bias_floats + (pre != NULL ? 2 * align_floats(in_c) + part_floats : 0),
+         total;
   if (!cna__mul_size(packed_group, parts, &total) || !cna__add_size(total, floats, &total) ||
       !cna__mul_size(total, sizeof(float), &total))
     return cna__error(CNA_ERROR_TOO_LARGE, "conv2d '%s': packed weights too large", layer->name);
@@ -231,6 +236,7 @@ static cna_status conv2d_prepare(const cna__layer *layer, const cna__shape *inpu
   float *bias = has_bias ? block + 16 : NULL;
   float *packed = block + floats;
   float *pre_scale = NULL, *pre_shift = NULL;
+  size_t *part_rows = NULL;
   if (pre != NULL) {
     /* As the batch-norm kernel computes them (f32-normalization-scalar.c). */
     pre_scale = block + 16 + bias_floats;
@@ -238,6 +244,10 @@ static cna_status conv2d_prepare(const cna__layer *layer, const cna__shape *inpu
     for (size_t c = 0; c < in_c; c++) {
       pre_scale[c] = pre->bn.weight[c] / sqrtf(pre->bn.var[c] + pre->bn.eps);
       pre_shift[c] = pre->bn.bias[c] - pre->bn.mean[c] * pre_scale[c];
+    }
+    if (num_parts > 0) {
+      part_rows = (size_t *)(void *)(pre_shift + align_floats(in_c));
+      for (size_t q = 0; q < num_parts; q++) part_rows[q] = pre->part_channels[q];
     }
   }
   const float *conv_bias = a->bias ? tensors[1] : NULL;
@@ -276,7 +286,8 @@ static cna_status conv2d_prepare(const cna__layer *layer, const cna__shape *inpu
   }
   free(scale);
   *prep = (conv_prepared){bias,      packed,    packed_group, winograd,
-                          grouped,   pre_scale, pre_shift,    pre != NULL && pre->relu};
+                          grouped,   pre_scale, pre_shift,    pre != NULL && pre->relu,
+                          part_rows};
   *state = prep;
   return CNA_OK;
 }
@@ -421,12 +432,20 @@ static void conv_task(void *ctx, size_t task, size_t thread) {
   const size_t in_image = p->in_channels * j->groups * p->in_height * p->in_width;
   const size_t out_offset = (b * j->groups + g) * m * n;
   const conv_prepared *prep = j->prep;
+  const size_t parts = j->args->num_parts;
   const cna_gemm_b_source src = {
-      .data = j->args->inputs[0] + b * in_image + g * p->in_channels * p->in_height * p->in_width,
+      .data = parts > 0 ? NULL
+                        : j->args->inputs[0] + b * in_image +
+                              g * p->in_channels * p->in_height * p->in_width,
       .conv = p,
       .scale = prep->pre_scale != NULL ? prep->pre_scale + g * p->in_channels : NULL,
       .shift = prep->pre_shift != NULL ? prep->pre_shift + g * p->in_channels : NULL,
       .relu = prep->pre_relu,
+      .parts = parts > 0 ? j->args->inputs : NULL,
+      .part_rows = prep->part_rows,
+      .num_parts = parts,
+      .image = b,
+      .row0 = g * p->in_channels,
   };
   const cna_gemm_epilogue ep = {
       .bias = j->prep->bias != NULL ? j->prep->bias + g * m : NULL,
@@ -523,7 +542,7 @@ static cna_status conv2d_grouped(const cna__forward_args *args, const cna_conv2d
 
 static cna_status conv2d_forward(const cna__layer *layer, const cna__forward_args *args) {
   const cna__attrs *a = &layer->attrs;
-  const cna__shape *in = &args->input_shapes[0];
+  const cna__shape *in = args->num_parts > 0 ? &args->concat_shape : &args->input_shapes[0];
   const cna_conv2d_params p = layer_params(layer, in);
   const conv_prepared *prep = args->prepared;
   if (prep != NULL)

@@ -24,6 +24,11 @@ typedef struct cna__forward_args {
   const float *residual;           /* fused add: batch images of layer->out */
   int relu;                        /* fused ReLU after it */
   struct cna__pool *pool;          /* threads for cna__pool_run */
+  /* A concatenation read in place by the prologue (cna__prologue): its
+   * num_parts inputs are inputs[0..], input_shapes[0..] theirs, and
+   * concat_shape the input they make together. 0: none. */
+  size_t num_parts;
+  cna__shape concat_shape;
   float *const *workspace;         /* per pool thread: ops->workspace floats */
 } cna__forward_args;
 
@@ -39,6 +44,10 @@ typedef struct cna__fold {
 typedef struct cna__prologue {
   cna__fold bn;
   int relu;
+  /* The batch norm's input a concatenation read in place: the channels of
+   * each of its num_parts inputs (num_parts 0: none). */
+  const size_t *part_channels;
+  size_t num_parts;
 } cna__prologue;
 
 typedef struct cna__layer_ops {
