@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/common.h"
 #include "kernels/dispatch.h"
 #include "kernels/kernels.h"
 
@@ -96,11 +97,16 @@ int main(int argc, char **argv) {
     return 0;
   }
   const size_t m = size, n = size, kk = size;
-  float *a = malloc(m * kk * sizeof *a), *b = malloc(kk * n * sizeof *b);
-  float *c = malloc(m * n * sizeof *c);
-  float *packed = malloc(cna_f32_gemm_packed_a_size(m, kk, k->gemm_ukernel.mr) * sizeof *packed);
-  float *work =
-      malloc(cna_f32_gemm_workspace_size(&k->gemm_ukernel, &k->gemm_blocking, kk, n) * sizeof *work);
+  /* 64-byte aligned, as the library's packed weights, workspace and
+   * activations are (malloc's 16-byte alignment split a cache line per
+   * vector access: ~10% slower here). */
+  float *a = cna__aligned_alloc(m * kk * sizeof *a), *b = cna__aligned_alloc(kk * n * sizeof *b);
+  float *c = cna__aligned_alloc(m * n * sizeof *c);
+  float *packed =
+      cna__aligned_alloc(cna_f32_gemm_packed_a_size(m, kk, k->gemm_ukernel.mr) * sizeof *packed);
+  const size_t work_floats =
+      cna_f32_gemm_workspace_size(&k->gemm_ukernel, &k->gemm_blocking, kk, n);
+  float *work = cna__aligned_alloc(work_floats * sizeof *work);
   if (a == NULL || b == NULL || c == NULL || packed == NULL || work == NULL) return 1;
   for (size_t i = 0; i < m * kk; i++) a[i] = (float)(i % 7) * 0.1f;
   for (size_t i = 0; i < kk * n; i++) b[i] = (float)(i % 5) * 0.1f;
@@ -121,6 +127,7 @@ int main(int argc, char **argv) {
          k->gemm_blocking.nc, times[7] * 1e3, gflops);
   if (peak > 0) printf(" = %.0f%% of peak", 100.0 * gflops / peak);
   printf("\n");
-  free(a), free(b), free(c), free(packed), free(work);
+  cna__aligned_free(a), cna__aligned_free(b), cna__aligned_free(c);
+  cna__aligned_free(packed), cna__aligned_free(work);
   return 0;
 }
