@@ -242,7 +242,8 @@ START_TEST(batch_norm_prologue_matches_the_unfused_layers) {
    * plan that keeps those layers (a feature plan). n1+r1 -> c1 and n2 -> c2
    * (2 groups of 40, on the GEMM) fuse; n3+r3 -> c3 (3x3, padded) must not: its padding has to
    * stay zero. The concatenation before n4 is read in place by c4, whose
-   * second group starts inside its first part. */
+   * second group starts inside its first part, and cat2 by c5 (no batch
+   * norm between them). */
   cna_builder *b;
   ck_assert_ok(cna_builder_create(&b));
   ck_assert_ok(cna_builder_input(b, "x", 24, 10, 11));
@@ -260,8 +261,11 @@ START_TEST(batch_norm_prologue_matches_the_unfused_layers) {
   ck_assert_ok(cna_builder_batch_norm(b, "n4", NULL, 1e-5f));
   ck_assert_ok(cna_builder_relu(b, "r4", NULL));
   ck_assert_ok(cna_builder_conv2d_ex(b, "c4", NULL, 80, 1, 1, 1, 1, 0, 0, 1, 1, 2, 1));
-  const char *parts[] = {"sum", "c4"};
-  ck_assert_ok(cna_builder_concat(b, "out", parts, 2));
+  const char *cat2_parts[] = {"c1", "x"};
+  ck_assert_ok(cna_builder_concat(b, "cat2", cat2_parts, 2));
+  ck_assert_ok(cna_builder_conv2d(b, "c5", NULL, 16, 1, 1, 0, 1));
+  const char *parts[] = {"sum", "c4", "c5"};
+  ck_assert_ok(cna_builder_concat(b, "out", parts, 3));
   for (int threads = 1; threads <= 2; threads++) {
     cna_options *opts;
     cna_net *net;
@@ -270,20 +274,22 @@ START_TEST(batch_norm_prologue_matches_the_unfused_layers) {
     ck_assert_ok(cna_builder_build(b, opts, &net));
     cna_options_destroy(opts);
     scramble_batch_norms(net);
-    const size_t in = 24 * 10 * 11, out = 160 * 10 * 11;
+    const size_t in = 24 * 10 * 11, out = 176 * 10 * 11;
     float *x = cna_test_net_input(2 * in), *y = malloc(2 * out * sizeof *y);
     float *want = malloc(2 * out * sizeof *want), *keep[3];
+    float *keep_cat2 = malloc(2 * 104 * 10 * 11 * sizeof(float));
     for (int k = 0; k < 3; k++) keep[k] = malloc(2 * 44 * 10 * 11 * sizeof(float));
     x[5] = NAN; /* through the prologue's ReLU as through the layer's */
     ck_assert_ok(cna_net_forward(net, x, 2, y));
     /* Which steps the forward plan fused: on the scalar path, none. */
     const cna__graph *g = &net->graph;
-    size_t n1, r1, c1, n2, c2, n3, c3, cat, c4;
+    size_t n1, r1, c1, n2, c2, n3, c3, cat, c4, cat2, c5;
     ck_assert(cna__graph_find(g, "n1", &n1) && cna__graph_find(g, "r1", &r1) &&
               cna__graph_find(g, "c1", &c1) && cna__graph_find(g, "n2", &n2) &&
               cna__graph_find(g, "c2", &c2) && cna__graph_find(g, "n3", &n3) &&
               cna__graph_find(g, "c3", &c3) && cna__graph_find(g, "cat", &cat) &&
-              cna__graph_find(g, "c4", &c4));
+              cna__graph_find(g, "c4", &c4) && cna__graph_find(g, "cat2", &cat2) &&
+              cna__graph_find(g, "c5", &c5));
     const size_t *step_of = net->plan->step_of;
     const int fast = cna__kernels_get()->gemm_ukernel.fn != NULL;
     ck_assert_int_eq(step_of[n1] == step_of[c1], fast);
@@ -292,10 +298,12 @@ START_TEST(batch_norm_prologue_matches_the_unfused_layers) {
     ck_assert(step_of[n3] != step_of[c3]);
     ck_assert_int_eq(step_of[cat] == CNA__NOWHERE, fast);
     ck_assert_int_eq(net->plan->steps[step_of[c4]].source == cat, fast);
+    ck_assert_int_eq(step_of[cat2] == CNA__NOWHERE, fast);
+    ck_assert_int_eq(net->plan->steps[step_of[c5]].source == cat2, fast);
     /* Keeping the batch norms' outputs keeps them out of the convolutions. */
-    const char *names[] = {"r1", "n2", "r4", "out"};
-    float *outputs[] = {keep[0], keep[1], keep[2], want};
-    ck_assert_ok(cna_net_forward_features(net, x, 2, names, 4, outputs));
+    const char *names[] = {"r1", "n2", "r4", "cat2", "out"};
+    float *outputs[] = {keep[0], keep[1], keep[2], keep_cat2, want};
+    ck_assert_ok(cna_net_forward_features(net, x, 2, names, 5, outputs));
     ck_assert(isnan(keep[0][5]));
     ck_assert_mem_eq(y, want, 2 * out * sizeof *y);
     /* A batch-norm tensor set later reaches the fused step. */
@@ -305,9 +313,9 @@ START_TEST(batch_norm_prologue_matches_the_unfused_layers) {
     for (int c = 0; c < 24; c++) bias[c] = (float)(c % 3) - 1.0f;
     ck_assert_ok(cna_net_set_tensor(net, index, bias, 24));
     ck_assert_ok(cna_net_forward(net, x, 2, y));
-    ck_assert_ok(cna_net_forward_features(net, x, 2, names, 4, outputs));
+    ck_assert_ok(cna_net_forward_features(net, x, 2, names, 5, outputs));
     ck_assert_mem_eq(y, want, 2 * out * sizeof *y);
-    free(x), free(y), free(want);
+    free(x), free(y), free(want), free(keep_cat2);
     for (int k = 0; k < 3; k++) free(keep[k]);
     cna_net_destroy(net);
   }

@@ -72,6 +72,19 @@ static cna_status build_steps(cna_net *net, cna__plan *plan) {
                              .residual = CNA__NOWHERE, .pre = CNA__NOWHERE, .source = i};
   for (size_t i = 0; i < n; i++) {
     if (!needed[i] || !fast || absorbed[i]) continue;
+    if (g->layers[i].type == CNA_LAYER_CONCAT) {
+      /* A concatenation that alone feeds a pointwise convolution is read in
+       * place (SqueezeNet's fire modules into the next squeeze). */
+      const size_t next = sole_consumer(net, plan, uses, consumer, i);
+      const cna__layer *conv = next != CNA__NOWHERE ? &g->layers[next] : NULL;
+      const cna__layer_ops *ops = conv != NULL ? cna__layer_ops_of(conv->type) : NULL;
+      if (conv != NULL && !absorbed[next] && ops->takes_prologue != NULL &&
+          ops->takes_prologue(conv, &g->layers[i].out)) {
+        pending[next].source = i;
+        absorbed[i] = 1;
+      }
+      continue;
+    }
     if (g->layers[i].type == CNA_LAYER_BATCH_NORM) {
       /* A batch norm on its own (pre-activation blocks, DenseNet's concats)
        * applies the ReLU after it in the same pass; or both become the
@@ -186,25 +199,27 @@ static cna_status prepare_step(const cna_net *net, cna__step *s, void **state) {
                        g->layers[s->bn].attrs.eps};
     bn = &fold;
   }
-  cna__prologue prologue, *pre = NULL;
+  cna__prologue prologue = {NULL, s->pre_relu, NULL, 0}, *pre = NULL;
+  cna__fold pre_fold;
   size_t *part_channels = NULL;
   if (s->pre != CNA__NOWHERE) {
     layer_tensors(net, s->pre, bn_tensors);
-    prologue = (cna__prologue){{bn_tensors[0], bn_tensors[1], bn_tensors[2], bn_tensors[3],
-                                g->layers[s->pre].attrs.eps},
-                               s->pre_relu, NULL, 0};
+    pre_fold = (cna__fold){bn_tensors[0], bn_tensors[1], bn_tensors[2], bn_tensors[3],
+                           g->layers[s->pre].attrs.eps};
+    prologue.bn = &pre_fold;
     pre = &prologue;
-    if (s->source != s->pre) { /* a concat read in place */
-      const cna__layer *cat = &g->layers[s->source];
-      part_channels = malloc(cat->num_inputs * sizeof *part_channels);
-      if (part_channels == NULL)
-        return cna__error(CNA_ERROR_OUT_OF_MEMORY, "out of memory preparing %s '%s'",
-                          ops->type_name, l->name);
-      for (size_t k = 0; k < cat->num_inputs; k++)
-        part_channels[k] = g->layers[cat->inputs[k]].out.c;
-      prologue.part_channels = part_channels;
-      prologue.num_parts = cat->num_inputs;
-    }
+  }
+  if (s->source != s->layer && s->source != s->pre) { /* a concat read in place */
+    const cna__layer *cat = &g->layers[s->source];
+    part_channels = malloc(cat->num_inputs * sizeof *part_channels);
+    if (part_channels == NULL)
+      return cna__error(CNA_ERROR_OUT_OF_MEMORY, "out of memory preparing %s '%s'",
+                        ops->type_name, l->name);
+    for (size_t k = 0; k < cat->num_inputs; k++)
+      part_channels[k] = g->layers[cat->inputs[k]].out.c;
+    prologue.part_channels = part_channels;
+    prologue.num_parts = cat->num_inputs;
+    pre = &prologue;
   }
   cna_status st = ops->prepare(l, shapes, tensors, bn, pre, state);
   free(part_channels);
@@ -224,7 +239,7 @@ cna_status cna__plan_refresh(cna_net *net, size_t layer) {
   cna__aligned_free(s->prepared);
   s->prepared = st == CNA_OK ? state : NULL;
   s->broken = st != CNA_OK && (s->bn != CNA__NOWHERE || s->relu ||
-                               s->residual != CNA__NOWHERE || s->pre != CNA__NOWHERE);
+                               s->residual != CNA__NOWHERE || s->source != s->layer);
   return st;
 }
 
@@ -385,7 +400,8 @@ static cna_status plan_steps(cna_net *net, cna__plan *plan) {
     const size_t same = forward != NULL ? forward->step_of[step->layer] : CNA__NOWHERE;
     const cna__step *twin = same != CNA__NOWHERE ? &forward->steps[same] : NULL;
     if (twin != NULL && twin->layer == step->layer && twin->bn == step->bn &&
-        twin->pre == step->pre && twin->pre_relu == step->pre_relu && twin->prepared != NULL &&
+        twin->pre == step->pre && twin->pre_relu == step->pre_relu &&
+        twin->source == step->source && twin->prepared != NULL &&
         !twin->broken) {
       step->prepared = twin->prepared;
       step->borrowed = 1;

@@ -161,10 +161,6 @@ int cna_f32_gemm_b_is_matrix(const cna_gemm_b_source *b) {
                        p->out_height == p->in_height && p->out_width == p->in_width);
 }
 
-/* A plain matrix through the source's prologue (batch norm, maybe ReLU),
- * the same float operations as the layers' (no contraction: this file is
- * built without FMA flags, and the batch-norm kernel writes x * scale +
- * shift the same way), so a fused step's output is bit-identical. */
 /* Row `row` of B: in data, or in the part of the concatenation holding it. */
 static const float *row_of(const cna_gemm_b_source *b, size_t ld, size_t row) {
   if (b->num_parts == 0) return b->data + row * ld;
@@ -174,15 +170,25 @@ static const float *row_of(const cna_gemm_b_source *b, size_t ld, size_t row) {
   return b->parts[p] + (b->image * b->part_rows[p] + row) * ld;
 }
 
+/* A plain matrix through the source's prologue: rows from the parts of a
+ * concatenation, and a batch norm (maybe ReLU) with the same float
+ * operations as the layers' (no contraction: this file is built without
+ * FMA flags, and the batch-norm kernel writes x * scale + shift the same
+ * way), so a fused step's output is bit-identical. */
 static void pack_matrix_prologue(const cna_gemm_b_source *b, size_t ld, size_t k0, size_t kc,
                                  size_t n0, size_t nc, size_t nr, float *restrict packed) {
   for (size_t q = 0; q < kc; q++) {
     const float *restrict src = row_of(b, ld, k0 + q) + n0;
-    const float scale = b->scale[k0 + q], shift = b->shift[k0 + q];
+    const float scale = b->scale != NULL ? b->scale[k0 + q] : 1.0f;
+    const float shift = b->scale != NULL ? b->shift[k0 + q] : 0.0f;
     float *restrict dst = packed + q * nr;
     for (size_t j0 = 0; j0 < nc; j0 += nr, src += nr, dst += kc * nr) {
       const size_t cols = nc - j0 < nr ? nc - j0 : nr;
-      if (b->relu) {
+      if (b->scale == NULL && cols == nr) {
+        copy_panel_row(dst, src, nr);
+      } else if (b->scale == NULL) {
+        for (size_t l = 0; l < cols; l++) dst[l] = src[l];
+      } else if (b->relu) {
         for (size_t l = 0; l < cols; l++) {
           const float v = src[l] * scale + shift;
           dst[l] = v < 0.0f ? 0.0f : v; /* NaN passes, as in the ReLU layer */
@@ -204,7 +210,7 @@ void cna_f32_gemm_pack_b(const cna_gemm_b_source *b, size_t k0, size_t kc, size_
   /* A plain matrix (a pointwise convolution's input is one: channels x
    * pixels). */
   const size_t ld = b->conv != NULL ? b->conv->in_height * b->conv->in_width : b->ld;
-  if (b->scale != NULL) {
+  if (b->scale != NULL || b->num_parts > 0) {
     pack_matrix_prologue(b, ld, k0, kc, n0, nc, nr, packed);
     return;
   }

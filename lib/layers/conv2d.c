@@ -218,8 +218,8 @@ static cna_status conv2d_prepare(const cna__layer *layer, const cna__shape *inpu
   const size_t bias_floats = has_bias ? align_floats(out_c) : 0;
   const size_t num_parts = pre != NULL ? pre->num_parts : 0;
   const size_t part_floats = align_floats(num_parts * sizeof(size_t) / sizeof(float));
-  size_t floats = 16 + bias_floats + (pre != NULL ? 2 * align_floats(in_c) + part_floats : 0),
-         total;
+  const size_t pre_floats = pre != NULL && pre->bn != NULL ? 2 * align_floats(in_c) : 0;
+  size_t floats = 16 + bias_floats + pre_floats + part_floats, total;
   if (!cna__mul_size(packed_group, parts, &total) || !cna__add_size(total, floats, &total) ||
       !cna__mul_size(total, sizeof(float), &total))
     return cna__error(CNA_ERROR_TOO_LARGE, "conv2d '%s': packed weights too large", layer->name);
@@ -237,18 +237,19 @@ static cna_status conv2d_prepare(const cna__layer *layer, const cna__shape *inpu
   float *packed = block + floats;
   float *pre_scale = NULL, *pre_shift = NULL;
   size_t *part_rows = NULL;
-  if (pre != NULL) {
+  if (pre != NULL && pre->bn != NULL) {
     /* As the batch-norm kernel computes them (f32-normalization-scalar.c). */
+    const cna__fold *f = pre->bn;
     pre_scale = block + 16 + bias_floats;
     pre_shift = pre_scale + align_floats(in_c);
     for (size_t c = 0; c < in_c; c++) {
-      pre_scale[c] = pre->bn.weight[c] / sqrtf(pre->bn.var[c] + pre->bn.eps);
-      pre_shift[c] = pre->bn.bias[c] - pre->bn.mean[c] * pre_scale[c];
+      pre_scale[c] = f->weight[c] / sqrtf(f->var[c] + f->eps);
+      pre_shift[c] = f->bias[c] - f->mean[c] * pre_scale[c];
     }
-    if (num_parts > 0) {
-      part_rows = (size_t *)(void *)(pre_shift + align_floats(in_c));
-      for (size_t q = 0; q < num_parts; q++) part_rows[q] = pre->part_channels[q];
-    }
+  }
+  if (num_parts > 0) {
+    part_rows = (size_t *)(void *)(block + 16 + bias_floats + pre_floats);
+    for (size_t q = 0; q < num_parts; q++) part_rows[q] = pre->part_channels[q];
   }
   const float *conv_bias = a->bias ? tensors[1] : NULL;
   for (size_t c = 0; c < out_c && has_bias; c++) {
@@ -286,7 +287,7 @@ static cna_status conv2d_prepare(const cna__layer *layer, const cna__shape *inpu
   }
   free(scale);
   *prep = (conv_prepared){bias,      packed,    packed_group, winograd,
-                          grouped,   pre_scale, pre_shift,    pre != NULL && pre->relu,
+                          grouped,   pre_scale, pre_shift,    pre != NULL && pre->bn != NULL && pre->relu,
                           part_rows};
   *state = prep;
   return CNA_OK;

@@ -38,14 +38,13 @@ typedef struct cna__fold {
   float eps;
 } cna__fold;
 
-/* A batch norm, and a ReLU after it if relu, applied to a layer's input as
- * the layer reads it (graph/plan.c fuses them into a pointwise convolution
- * whose input they alone feed). */
+/* What a layer does to its input as it reads it (graph/plan.c fuses it
+ * into a pointwise convolution whose input it alone feeds): a batch norm
+ * (NULL: none), a ReLU after it if relu, and before both a concatenation
+ * read in place: the channels of each of its num_parts inputs (0: none). */
 typedef struct cna__prologue {
-  cna__fold bn;
+  const cna__fold *bn;
   int relu;
-  /* The batch norm's input a concatenation read in place: the channels of
-   * each of its num_parts inputs (num_parts 0: none). */
   const size_t *part_channels;
   size_t num_parts;
 } cna__prologue;
