@@ -212,8 +212,8 @@ static cna_status conv2d_prepare(const cna__layer *layer, const cna__shape *inpu
   const size_t parts = winograd ? 36 : groups;
   const int has_bias = a->bias || bn != NULL;
   if (pre != NULL && !conv2d_takes_prologue(layer, inputs))
-    return cna__error(CNA_ERROR_INTERNAL, "conv2d '%s': a fused batch norm before it, but its "
-                      "input is not packed as a matrix", layer->name);
+    return cna__error(CNA_ERROR_INTERNAL, "conv2d '%s': a fused prologue, but its input is "
+                      "not packed as a matrix", layer->name);
   const size_t in_c = inputs[0].c;
   const size_t bias_floats = has_bias ? align_floats(out_c) : 0;
   const size_t num_parts = pre != NULL ? pre->num_parts : 0;
@@ -286,9 +286,9 @@ static cna_status conv2d_prepare(const cna__layer *layer, const cna__shape *inpu
                           packed + g * packed_group);
   }
   free(scale);
-  *prep = (conv_prepared){bias,      packed,    packed_group, winograd,
-                          grouped,   pre_scale, pre_shift,    pre != NULL && pre->bn != NULL && pre->relu,
-                          part_rows};
+  const int pre_relu = pre != NULL && pre->bn != NULL && pre->relu;
+  *prep = (conv_prepared){bias,    packed,    packed_group, winograd, grouped,
+                          pre_scale, pre_shift, pre_relu,     part_rows};
   *state = prep;
   return CNA_OK;
 }
