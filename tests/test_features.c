@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "support/batch_norms.h"
 #include "support/every_layer.h"
 #include "support/scalar_child.h"
 #include "tests.h"
@@ -57,34 +58,6 @@ static cna_status every_step(cna_builder *b, int step) {
   return cna_test_every_layer_step(b, step);
 }
 
-/* Batch norms that change something: statistics and affine parameters
- * far from the identity that a new net starts with, the same for every
- * net (by tensor name). */
-static void set_batch_norms(cna_net *net) {
-  size_t count;
-  ck_assert_ok(cna_net_tensor_count(net, &count));
-  for (size_t t = 0; t < count; t++) {
-    const char *name;
-    size_t ndim, dims[4];
-    ck_assert_ok(cna_net_tensor_name(net, t, &name));
-    ck_assert_ok(cna_net_tensor_shape(net, t, &ndim, dims));
-    const char *kind = strrchr(name, '.') + 1;
-    const int mean = strcmp(kind, "running_mean") == 0, var = strcmp(kind, "running_var") == 0;
-    const int bn = mean || var || ((strcmp(kind, "weight") == 0 || strcmp(kind, "bias") == 0) &&
-                                   ndim == 1 && strncmp(name, "bn", 2) == 0);
-    if (!bn) continue;
-    float *v = malloc(dims[0] * sizeof *v);
-    for (size_t c = 0; c < dims[0]; c++) {
-      const float wave = (float)sin(0.7 * (double)c + (double)t);
-      v[c] = var ? 0.5f + 0.4f * wave : mean ? 0.2f * wave : strcmp(kind, "weight") == 0
-                                                               ? 1.3f + 0.5f * wave
-                                                               : 0.3f * wave;
-    }
-    ck_assert_ok(cna_net_set_tensor(net, t, v, dims[0]));
-    free(v);
-  }
-}
-
 /* The net of steps 0..steps-1 with seed 3, its output the named layer (NULL:
  * the last). */
 static cna_net *build(step_fn step, int steps, const char *output) {
@@ -99,7 +72,7 @@ static cna_net *build(step_fn step, int steps, const char *output) {
   ck_assert_ok(cna_builder_build(b, opts, &net));
   cna_options_destroy(opts);
   cna_builder_destroy(b);
-  set_batch_norms(net);
+  cna_test_set_batch_norms(net, "bn");
   return net;
 }
 

@@ -15,6 +15,7 @@
 #include "graph/plan.h"
 #include "kernels/dispatch.h"
 #include "kernels/kernels.h"
+#include "support/batch_norms.h"
 #include "support/scalar_child.h"
 #include "tests.h"
 
@@ -214,27 +215,6 @@ END_TEST
 
 /* ------------------------------------------------- prologue (BN before) */
 
-/* Sets every batch-norm tensor of net to values away from the identity
- * (a fold that ignored the mean or the shift would pass with the
- * defaults); variances stay positive. */
-static void scramble_batch_norms(cna_net *net) {
-  size_t count;
-  ck_assert_ok(cna_net_tensor_count(net, &count));
-  for (size_t t = 0; t < count; t++) {
-    const char *name;
-    size_t ndim, dims[4];
-    ck_assert_ok(cna_net_tensor_name(net, t, &name));
-    ck_assert_ok(cna_net_tensor_shape(net, t, &ndim, dims));
-    if (strncmp(name, "n", 1) != 0) continue;
-    const int var = strstr(name, "running_var") != NULL;
-    float *v = malloc(dims[0] * sizeof *v);
-    for (size_t i = 0; i < dims[0]; i++)
-      v[i] = var ? 0.5f + 0.1f * (float)(i % 7) : 0.3f * (float)((int)(i * 5 % 11) - 5);
-    ck_assert_ok(cna_net_set_tensor(net, t, v, dims[0]));
-    free(v);
-  }
-}
-
 START_TEST(batch_norm_prologue_matches_the_unfused_layers) {
   /* A batch norm (and ReLU) that alone feeds a pointwise convolution is
    * applied as the convolution packs its input (graph/plan.c): the same
@@ -273,7 +253,7 @@ START_TEST(batch_norm_prologue_matches_the_unfused_layers) {
     ck_assert_ok(cna_options_set_num_threads(opts, threads));
     ck_assert_ok(cna_builder_build(b, opts, &net));
     cna_options_destroy(opts);
-    scramble_batch_norms(net);
+    cna_test_set_batch_norms(net, "n");
     const size_t in = 24 * 10 * 11, out = 176 * 10 * 11;
     float *x = cna_test_net_input(2 * in), *y = malloc(2 * out * sizeof *y);
     float *want = malloc(2 * out * sizeof *want), *keep[3];
