@@ -40,6 +40,16 @@ static size_t sole_consumer(const cna_net *net, const cna__plan *plan, const siz
   return consumer[layer];
 }
 
+/* Whether layer (not yet absorbed) applies a prologue to its input, of
+ * shape in, as it reads it (a pointwise convolution on the GEMM path). */
+static int reads_with_prologue(const cna__graph *g, const unsigned char *absorbed, size_t layer,
+                          const cna__shape *in) {
+  if (layer == CNA__NOWHERE || absorbed[layer]) return 0;
+  const cna__layer *l = &g->layers[layer];
+  const cna__layer_ops *ops = cna__layer_ops_of(l->type);
+  return ops->takes_prologue != NULL && ops->takes_prologue(l, in);
+}
+
 static cna_status build_steps(cna_net *net, cna__plan *plan) {
   const cna__graph *g = &net->graph;
   const size_t n = g->num_layers;
@@ -72,19 +82,6 @@ static cna_status build_steps(cna_net *net, cna__plan *plan) {
                              .residual = CNA__NOWHERE, .pre = CNA__NOWHERE, .source = i};
   for (size_t i = 0; i < n; i++) {
     if (!needed[i] || !fast || absorbed[i]) continue;
-    if (g->layers[i].type == CNA_LAYER_CONCAT) {
-      /* A concatenation that alone feeds a pointwise convolution is read in
-       * place (SqueezeNet's fire modules into the next squeeze). */
-      const size_t next = sole_consumer(net, plan, uses, consumer, i);
-      const cna__layer *conv = next != CNA__NOWHERE ? &g->layers[next] : NULL;
-      const cna__layer_ops *ops = conv != NULL ? cna__layer_ops_of(conv->type) : NULL;
-      if (conv != NULL && !absorbed[next] && ops->takes_prologue != NULL &&
-          ops->takes_prologue(conv, &g->layers[i].out)) {
-        pending[next].source = i;
-        absorbed[i] = 1;
-      }
-      continue;
-    }
     if (g->layers[i].type == CNA_LAYER_BATCH_NORM) {
       /* A batch norm on its own (pre-activation blocks, DenseNet's concats)
        * applies the ReLU after it in the same pass; or both become the
@@ -97,24 +94,12 @@ static cna_status build_steps(cna_net *net, cna__plan *plan) {
         cur = next;
         next = sole_consumer(net, plan, uses, consumer, cur);
       }
-      const cna__layer *conv = next != CNA__NOWHERE ? &g->layers[next] : NULL;
-      const cna__layer_ops *ops = conv != NULL ? cna__layer_ops_of(conv->type) : NULL;
-      if (conv != NULL && !absorbed[next] && ops->takes_prologue != NULL &&
-          ops->takes_prologue(conv, &g->layers[cur].out)) {
+      if (reads_with_prologue(g, absorbed, next, &g->layers[cur].out)) {
         pending[next].pre = i;
         pending[next].pre_relu = relu;
         pending[next].source = i;
         absorbed[i] = 1;
         if (relu) absorbed[cur] = 1;
-        /* A concatenation that feeds only this batch norm is read in place,
-         * its parts where their producers wrote them: DenseNet's copies
-         * every earlier layer's features for each new layer. */
-        const size_t cat = g->layers[i].inputs[0];
-        if (g->layers[cat].type == CNA_LAYER_CONCAT && !absorbed[cat] &&
-            sole_consumer(net, plan, uses, consumer, cat) == i) {
-          pending[next].source = cat;
-          absorbed[cat] = 1;
-        }
       } else if (relu) {
         pending[i].relu = 1;
         pending[i].out = cur;
@@ -151,6 +136,21 @@ static cna_status build_steps(cna_net *net, cna__plan *plan) {
       cur = next;
     }
     pending[i].out = cur;
+  }
+  /* A concatenation that alone feeds what a prologue-taking step reads
+   * (its batch norm, or the convolution itself) is read in place, its parts
+   * where their producers wrote them: DenseNet copied every earlier layer's
+   * features for each new layer, SqueezeNet each fire module's output. */
+  for (size_t i = 0; i < n; i++) {
+    const size_t reader = pending[i].source;
+    if (!needed[i] || !fast || absorbed[i] || g->layers[reader].num_inputs == 0) continue;
+    const size_t cat = g->layers[reader].inputs[0];
+    if (g->layers[cat].type == CNA_LAYER_CONCAT && !absorbed[cat] &&
+        sole_consumer(net, plan, uses, consumer, cat) == reader &&
+        reads_with_prologue(g, absorbed, i, &g->layers[cat].out)) {
+      pending[i].source = cat;
+      absorbed[cat] = 1;
+    }
   }
   /* Emit: a step goes at the position of its out layer. */
   size_t *at = malloc(n * sizeof *at);

@@ -181,14 +181,13 @@ static size_t align_floats(size_t n) { return (n + 15) / 16 * 16; }
  * (a pointwise convolution), not gathered (the padding must stay zero) or
  * transformed (Winograd, the direct grouped kernel). */
 static int conv2d_takes_prologue(const cna__layer *layer, const cna__shape *inputs) {
-  const cna__attrs *a = &layer->attrs;
   if (cna__kernels_get()->gemm_ukernel.fn == NULL || use_winograd(layer, &inputs[0]) ||
       use_grouped_direct(layer, &inputs[0]))
     return 0;
   const cna_conv2d_params p = layer_params(layer, &inputs[0]);
   const cna_conv2d_params g = group_params(&p);
   const cna_gemm_b_source src = {.conv = &g};
-  return a->kernel_h == 1 && a->kernel_w == 1 && cna_f32_gemm_b_is_matrix(&src);
+  return cna_f32_gemm_b_is_matrix(&src); /* 1x1, stride 1, unpadded */
 }
 
 static cna_status conv2d_prepare(const cna__layer *layer, const cna__shape *inputs,
