@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/common.h"
 #include "graph/graph.h"
 #include "graph/plan.h"
 #include "kernels/dispatch.h"
@@ -852,6 +853,26 @@ START_TEST(workspace_is_planned) {
 }
 END_TEST
 
+/* Small blocks are aligned for vectors, blocks of a huge page or more on
+ * a huge page (their whole huge pages are offered to THP), and every byte
+ * of each is usable. */
+START_TEST(large_blocks_start_on_a_huge_page) {
+  static const size_t sizes[] = {1, 63, 4096, ((size_t)2 << 20) - 1, (size_t)2 << 20,
+                                 ((size_t)5 << 20) + 12, (size_t)9437184};
+  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+    unsigned char *p = cna__aligned_alloc(sizes[i]);
+    ck_assert_ptr_nonnull(p);
+    const size_t align = sizes[i] >= ((size_t)2 << 20) ? (size_t)2 << 20 : 64;
+    ck_assert_msg((uintptr_t)p % align == 0, "%zu bytes at %p", sizes[i], (void *)p);
+    memset(p, 0xA5, sizes[i]);
+    ck_assert_int_eq(p[0] & p[sizes[i] - 1], 0xA5);
+    cna__aligned_free(p);
+  }
+  ck_assert_ptr_null(cna__aligned_alloc(0));
+  ck_assert_ptr_null(cna__aligned_alloc(SIZE_MAX));
+}
+END_TEST
+
 /* What cna_isa() reports in a child process whose CNNARCH_ISA is value
  * (NULL: unset). The table is filled once per process, so the child must
  * be forked before this one uses the library. */
@@ -944,6 +965,7 @@ Suite *cna_test_kernels_suite(void) {
   tcase_add_test(tc, conv_partitions_give_identical_outputs);
   tcase_add_test(tc, prepared_weights_follow_set_tensor);
   tcase_add_test(tc, workspace_is_planned);
+  tcase_add_test(tc, large_blocks_start_on_a_huge_page);
   tcase_add_test(tc, whole_nets_agree_with_the_scalar_path);
   tcase_add_test(tc, batch_norm_prologue_matches_the_unfused_layers);
   suite_add_tcase(s, tc);
