@@ -375,26 +375,26 @@ static void check_packed_gemm(const cna_gemm_ukernel *uk, const char *name) {
     for (size_t i = 0; i < k * n; i++) b[i] = uniform(&seed);
     for (size_t i = 0; i < m; i++) bias[i] = uniform(&seed);
     for (size_t i = 0; i < m * (n + 3); i++) res[i] = uniform(&seed);
-    cna_f32_gemm_pack_a(m, k, a, k, NULL, uk->mr, packed);
     const cna_gemm_b_source src = {.data = b, .ld = n};
     for (size_t bl = 0; bl < 2; bl++) {
+      cna_f32_gemm_pack_a(m, k, a, k, NULL, uk->mr, blockings[bl].kc, packed);
       float *work = malloc(cna_f32_gemm_workspace_size(uk, &blockings[bl], k, n) * sizeof *work);
       for (int variant = 0; variant < 4; variant++) {
         const cna_gemm_epilogue ep = {variant & 1 ? bias : NULL, variant & 2 ? res : NULL, n + 3,
                                       variant == 3};
         reference_epilogue(m, n, k, a, b, &ep, want);
         for (size_t i = 0; i < m * (n + 2); i++) got[i] = split[i] = 12345.0f;
-        cna_f32_gemm_blocked(uk, &blockings[bl], 0, m, 0, n, k, packed, &src, &ep, got, n + 2,
+        cna_f32_gemm_blocked(uk, &blockings[bl], m, 0, m, 0, n, k, packed, &src, &ep, got, n + 2,
                              work);
         /* The same product in four ranges (as threads split it): the same bits. */
         const size_t mh = m / 2 / uk->mr * uk->mr, nh = n / 3;
-        cna_f32_gemm_blocked(uk, &blockings[bl], 0, mh, 0, nh, k, packed, &src, &ep, split,
+        cna_f32_gemm_blocked(uk, &blockings[bl], m, 0, mh, 0, nh, k, packed, &src, &ep, split,
                              n + 2, work);
-        cna_f32_gemm_blocked(uk, &blockings[bl], 0, mh, nh, n, k, packed, &src, &ep, split,
+        cna_f32_gemm_blocked(uk, &blockings[bl], m, 0, mh, nh, n, k, packed, &src, &ep, split,
                              n + 2, work);
-        cna_f32_gemm_blocked(uk, &blockings[bl], mh, m, 0, nh, k, packed, &src, &ep, split,
+        cna_f32_gemm_blocked(uk, &blockings[bl], m, mh, m, 0, nh, k, packed, &src, &ep, split,
                              n + 2, work);
-        cna_f32_gemm_blocked(uk, &blockings[bl], mh, m, nh, n, k, packed, &src, &ep, split,
+        cna_f32_gemm_blocked(uk, &blockings[bl], m, mh, m, nh, n, k, packed, &src, &ep, split,
                              n + 2, work);
         for (size_t i = 0; i < m; i++)
           for (size_t j = 0; j < n + 2; j++) {
@@ -445,13 +445,13 @@ static void check_nan_and_inf(const cna_gemm_ukernel *uk) {
   b[1 * N + 17] = INFINITY;
   b[2 * N + 3] = INFINITY;
   ck_assert_uint_le(cna_f32_gemm_packed_a_size(M, K, uk->mr), sizeof packed / sizeof packed[0]);
-  cna_f32_gemm_pack_a(M, K, a, K, NULL, uk->mr, packed);
-  const cna_gemm_b_source src = {.data = b, .ld = N};
   const cna_gemm_blocking blocking = blocking_for_kernel(uk);
+  cna_f32_gemm_pack_a(M, K, a, K, NULL, uk->mr, blocking.kc, packed);
+  const cna_gemm_b_source src = {.data = b, .ld = N};
   float *work = malloc(cna_f32_gemm_workspace_size(uk, &blocking, K, N) * sizeof *work);
   for (int relu = 0; relu < 2; relu++) {
     const cna_gemm_epilogue ep = {.relu = relu};
-    cna_f32_gemm_blocked(uk, &blocking, 0, M, 0, N, K, packed, &src, &ep, c, N,
+    cna_f32_gemm_blocked(uk, &blocking, M, 0, M, 0, N, K, packed, &src, &ep, c, N,
                          work);
     for (int i = 0; i < M; i++)
       for (int j = 0; j < N; j++) {

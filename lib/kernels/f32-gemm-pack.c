@@ -11,14 +11,19 @@ size_t cna_f32_gemm_packed_a_size(size_t m, size_t k, size_t mr) {
 }
 
 void cna_f32_gemm_pack_a(size_t m, size_t k, const float *restrict a, size_t lda,
-                         const float *restrict scale, size_t mr, float *restrict packed) {
-  for (size_t i0 = 0; i0 < m; i0 += mr) {
-    for (size_t p = 0; p < k; p++)
-      for (size_t r = 0; r < mr; r++) {
-        const size_t i = i0 + r;
-        packed[p * mr + r] = i < m ? a[i * lda + p] * (scale != NULL ? scale[i] : 1.0f) : 0.0f;
-      }
-    packed += mr * k;
+                         const float *restrict scale, size_t mr, size_t kc,
+                         float *restrict packed) {
+  for (size_t pc = 0; pc < k; pc += kc) {
+    const size_t block = k - pc < kc ? k - pc : kc;
+    for (size_t i0 = 0; i0 < m; i0 += mr) {
+      for (size_t p = 0; p < block; p++)
+        for (size_t r = 0; r < mr; r++) {
+          const size_t i = i0 + r;
+          packed[p * mr + r] =
+              i < m ? a[i * lda + pc + p] * (scale != NULL ? scale[i] : 1.0f) : 0.0f;
+        }
+      packed += mr * block;
+    }
   }
 }
 

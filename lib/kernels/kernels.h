@@ -205,10 +205,23 @@ void cna_f32_conv2d_group(cna_conv2d_group_kernel kernel, const cna_conv2d_param
 
 /* Floats of A packed into panels of mr rows (zero rows pad the last). */
 size_t cna_f32_gemm_packed_a_size(size_t m, size_t k, size_t mr);
-/* Packs A (m x k, leading dimension lda): panel p holds rows p*mr.., as k
- * groups of mr values. Rows may be scaled: row i times scale[i] (NULL: 1). */
+/* Packs A (m x k, leading dimension lda) in blocks of kc columns (the
+ * GEMM's blocking.kc; the last block may be shorter), block after block,
+ * and in each the panels of mr rows one after the other, a panel as its
+ * block's columns in groups of mr values: the blocked GEMM then reads A
+ * as one stream, the order it multiplies in. Rows may be scaled: row i
+ * times scale[i] (NULL: 1). */
 void cna_f32_gemm_pack_a(size_t m, size_t k, const float *restrict a, size_t lda,
-                         const float *restrict scale, size_t mr, float *restrict packed);
+                         const float *restrict scale, size_t mr, size_t kc,
+                         float *restrict packed);
+/* The panel of rows i.. (a multiple of mr) in the block of columns pc..
+ * (a multiple of kc) of A packed by cna_f32_gemm_pack_a. */
+static inline const float *cna_f32_gemm_packed_a_panel(const float *packed, size_t m, size_t k,
+                                                       size_t mr, size_t kc, size_t i,
+                                                       size_t pc) {
+  const size_t block = k - pc < kc ? k - pc : kc;
+  return packed + pc * ((m + mr - 1) / mr * mr) + i * block;
+}
 
 /* Where B comes from: a plain k x n matrix (conv == NULL; leading dimension
  * ld), or the input of one convolution group (conv: the group's geometry,
@@ -251,12 +264,13 @@ typedef struct cna_gemm_epilogue {
 } cna_gemm_epilogue;
 
 /* Computes rows m0..m1 and columns n0..n1 of C = A * B (+ epilogue) from A
- * packed by cna_f32_gemm_pack_a with uk->mr (m0 a multiple of mr), packing
+ * (m x k) packed by cna_f32_gemm_pack_a with uk->mr and bl->kc (m0 a
+ * multiple of mr), packing
  * B into workspace (cna_f32_gemm_workspace_size floats for k and n1 - n0
  * columns). Each element is
  * summed in the same order whatever the ranges, so splitting C into ranges
  * (threads) never changes a result. */
-void cna_f32_gemm_blocked(const cna_gemm_ukernel *uk, const cna_gemm_blocking *bl,
+void cna_f32_gemm_blocked(const cna_gemm_ukernel *uk, const cna_gemm_blocking *bl, size_t m,
                           size_t m0, size_t m1, size_t n0, size_t n1, size_t k,
                           const float *packed_a, const cna_gemm_b_source *b,
                           const cna_gemm_epilogue *ep, float *c, size_t ldc,

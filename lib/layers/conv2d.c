@@ -274,7 +274,7 @@ static cna_status conv2d_prepare(const cna__layer *layer, const cna__shape *inpu
     cna_f32_winograd43_weights(out_c, in_c, tensors[0], scale, u);
     for (size_t xi = 0; xi < 36; xi++)
       cna_f32_gemm_pack_a(out_c, in_c, u + xi * out_c * in_c, in_c, NULL, mr,
-                          packed + xi * packed_group);
+                          kernels->gemm_blocking.kc, packed + xi * packed_group);
     free(u);
   } else if (grouped) {
     cna_f32_conv2d_group_pack(&params, tensors[0], scale, packed);
@@ -282,7 +282,7 @@ static cna_status conv2d_prepare(const cna__layer *layer, const cna__shape *inpu
     for (size_t g = 0; g < groups; g++)
       cna_f32_gemm_pack_a(out_group, k, tensors[0] + g * out_group * k, k,
                           scale != NULL ? scale + g * out_group : NULL, mr,
-                          packed + g * packed_group);
+                          kernels->gemm_blocking.kc, packed + g * packed_group);
   }
   free(scale);
   const int pre_relu = pre != NULL && pre->bn != NULL && pre->relu;
@@ -354,7 +354,10 @@ static void winograd_task(void *ctx, size_t task, size_t thread) {
     for (size_t pc = 0; pc < j->in_c; pc += kc_max) {
       const size_t kc = j->in_c - pc < kc_max ? j->in_c - pc : kc_max;
       for (size_t row = 0; row < rows; row += uk->mr) {
-        cna_gemm_tile t = {.kc = kc, .a = a + (row0 + row) * j->in_c + pc * uk->mr, .ldc = ld,
+        cna_gemm_tile t = {.kc = kc,
+                           .a = cna_f32_gemm_packed_a_panel(a, j->out_c, j->in_c, uk->mr,
+                                                            kc_max, row0 + row, pc),
+                           .ldc = ld,
                            .rows = rows - row < uk->mr ? rows - row : uk->mr,
                            .accumulate = pc > 0};
         for (size_t col = 0; col < live; col += uk->nr) {
@@ -453,7 +456,7 @@ static void conv_task(void *ctx, size_t task, size_t thread) {
       .ld_residual = n,
       .relu = j->args->relu,
   };
-  cna_f32_gemm_blocked(&j->kernels->gemm_ukernel, &j->kernels->gemm_blocking, m0, m1, n0, n1, k,
+  cna_f32_gemm_blocked(&j->kernels->gemm_ukernel, &j->kernels->gemm_blocking, m, m0, m1, n0, n1, k,
                        j->prep->packed + g * j->prep->packed_group, &src, &ep,
                        j->args->output + out_offset, n, j->args->workspace[thread]);
 }

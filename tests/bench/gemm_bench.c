@@ -110,13 +110,13 @@ int main(int argc, char **argv) {
   if (a == NULL || b == NULL || c == NULL || packed == NULL || work == NULL) return 1;
   for (size_t i = 0; i < m * kk; i++) a[i] = (float)(i % 7) * 0.1f;
   for (size_t i = 0; i < kk * n; i++) b[i] = (float)(i % 5) * 0.1f;
-  cna_f32_gemm_pack_a(m, kk, a, kk, NULL, k->gemm_ukernel.mr, packed);
+  cna_f32_gemm_pack_a(m, kk, a, kk, NULL, k->gemm_ukernel.mr, k->gemm_blocking.kc, packed);
   const cna_gemm_b_source src = {.data = b, .ld = n};
   const cna_gemm_epilogue ep = {0};
   double times[15];
   for (int r = 0; r < 15; r++) {
     const double t0 = now();
-    cna_f32_gemm_blocked(&k->gemm_ukernel, &k->gemm_blocking, 0, m, 0, n, kk, packed, &src, &ep,
+    cna_f32_gemm_blocked(&k->gemm_ukernel, &k->gemm_blocking, m, 0, m, 0, n, kk, packed, &src, &ep,
                          c, n, work);
     times[r] = now() - t0;
   }
