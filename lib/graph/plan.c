@@ -410,7 +410,8 @@ static cna_status plan_steps(cna_net *net, cna__plan *plan) {
     }
     const cna__layer *l = &net->graph.layers[step->layer];
     const cna__layer_ops *ops = cna__layer_ops_of(l->type);
-    if (st == CNA_OK && step->prepared != NULL && ops->workspace != NULL) {
+    if (st == CNA_OK && ops->workspace != NULL &&
+        (step->prepared != NULL || ops->prepare == NULL)) {
       /* Rounded like the arena's buffers: each thread's share starts 64-byte
        * aligned (a misaligned packed panel splits a cache line per load). */
       const size_t w = round16(ops->workspace(l, &net->graph.layers[l->inputs[0]].out));

@@ -15,6 +15,16 @@ static void cna__window(size_t o, size_t stride, size_t pad, size_t kernel,
   *end = e > b ? (size_t)e : (size_t)b;
 }
 
+size_t cna_f32_max_pool2d_row_floats(const cna_pool2d_params *p) {
+  const size_t in = p->pad_left + p->in_width;
+  const size_t windows = p->stride_w * ((p->out_width + 7) / 8 * 8) + p->kernel_w;
+  return ((in > windows ? in : windows) + 16 + 15) / 16 * 16;
+}
+
+size_t cna_f32_max_pool2d_scratch(const cna_pool2d_params *p) {
+  return 2 * cna_f32_max_pool2d_row_floats(p);
+}
+
 void cna_f32_max_pool2d__scalar(const cna_pool2d_params *p,
                                 const float *restrict input,
                                 float *restrict output) {

@@ -42,8 +42,15 @@ void cna_f32_max_pool2d__scalar(const cna_pool2d_params *p,
                                 const float *restrict input,
                                 float *restrict output);
 
-/* The same, AVX2: scratch holds 2 x in_width floats. Equal to the
- * reference bit for bit. */
+/* The padded row the separable kernel reduces each output row's window
+ * into (a multiple of 16 floats, room for whole vectors past the last
+ * window), and its scratch: the row and the row's even and odd columns,
+ * cna_f32_max_pool2d_scratch(p) = 2 x cna_f32_max_pool2d_row_floats(p). */
+size_t cna_f32_max_pool2d_row_floats(const cna_pool2d_params *p);
+size_t cna_f32_max_pool2d_scratch(const cna_pool2d_params *p);
+
+/* The same, AVX2, with cna_f32_max_pool2d_scratch(p) floats of scratch.
+ * Equal to the reference bit for bit (but for which NaN wins). */
 void cna_f32_max_pool2d__avx2(const cna_pool2d_params *p, const float *restrict input,
                               float *restrict output, float *restrict scratch);
 

@@ -95,18 +95,22 @@ typedef struct channel_job {
                  float *restrict);
 } channel_job;
 
-enum { MAX_ROW = 4096 }; /* wider inputs take the reference path */
-
 static void channel_task(void *ctx, size_t task, size_t thread) {
-  (void)thread;
   const channel_job *j = ctx;
   const size_t image = task / j->blocks, c0 = task % j->blocks * j->block;
   cna_pool2d_params p = j->p;
   p.channels = c0 + j->block < j->p.channels ? j->block : j->p.channels - c0;
   const size_t first = image * j->p.channels + c0;
-  float scratch[2 * MAX_ROW];
   j->kernel(&p, j->args->inputs[0] + first * j->in_plane, j->args->output + first * j->out_plane,
-            scratch);
+            j->args->workspace != NULL ? j->args->workspace[thread] : NULL);
+}
+
+/* The SIMD kernel's scratch, planned with the workspace (none without
+ * one). */
+static size_t max_pool2d_workspace(const cna__layer *layer, const cna__shape *inputs) {
+  if (cna__kernels_get()->max_pool2d == NULL) return 0;
+  const cna_pool2d_params p = pool2d_params(layer, &inputs[0]);
+  return cna_f32_max_pool2d_scratch(&p);
 }
 
 static cna_status max_pool2d_forward(const cna__layer *layer,
@@ -114,7 +118,7 @@ static cna_status max_pool2d_forward(const cna__layer *layer,
   const cna__shape *in = &args->input_shapes[0];
   const cna_pool2d_params p = pool2d_params(layer, in);
   const cna__kernels *kernels = cna__kernels_get();
-  if (kernels->max_pool2d != NULL && in->w <= MAX_ROW) {
+  if (kernels->max_pool2d != NULL && args->workspace != NULL && args->workspace[0] != NULL) {
     channel_job j = {args, p, in->h * in->w, layer->out.h * layer->out.w, 0, 0,
                       kernels->max_pool2d};
     /* Blocks of about 16K input floats, at least one channel. */
@@ -164,6 +168,7 @@ const cna__layer_ops cna__max_pool2d_ops = {
     .ops = pool2d_ops,
     .receptive_field = pool2d_rf,
     .forward = max_pool2d_forward,
+    .workspace = max_pool2d_workspace,
 };
 
 const cna__layer_ops cna__avg_pool2d_ops = {
