@@ -56,9 +56,9 @@ static void pool2d_rf(const cna__layer *layer, const cna__shape *inputs,
 
 /* Each output reads the part of its window that lies on the input; the
  * separable kernels (f32-maxpool-avx2.c) instead reduce the window's rows
- * over the whole input width, then take every window start along it, once
- * per output row: both are counted, so the figure bounds either path even
- * at strides far larger than the kernel. */
+ * over the whole (padded) input width, then take each output's window
+ * along it, once per output row: both are counted, so the figure bounds
+ * either path even at strides far larger than the kernel. */
 static uint64_t pool2d_ops(const cna__layer *layer, const cna__shape *inputs) {
   const cna__attrs *a = &layer->attrs;
   const cna__shape *in = &inputs[0], *o = &layer->out;
