@@ -357,7 +357,9 @@ static void check_packed_gemm(const cna_gemm_ukernel *uk, const char *name) {
   static const size_t shapes[][3] = {
       {1, 1, 1},    {6, 16, 1},   {6, 16, 7},   {7, 17, 3},    {5, 15, 2},   {13, 31, 29},
       {12, 32, 64}, {64, 49, 577}, {3, 257, 5}, {11, 300, 37}, {96, 196, 27}, {37, 1, 11},
-      {130, 70, 1030}, {8, 12, 1}, {8, 12, 9}, {16, 24, 4}, {9, 13, 2}};
+      {130, 70, 1030}, {8, 12, 1}, {8, 12, 9}, {16, 24, 4}, {9, 13, 2},
+      /* right-edge tiles of 1 to 4 columns, or 16 plus 1 to 4 */
+      {13, 51, 300}, {5, 34, 9}, {25, 3, 260}, {4, 20, 17}, {9, 98, 33}};
   /* The machine's blocking for this kernel, and a tiny one that splits
    * every dimension into several blocks (k into blocks of 8...). */
   const cna_gemm_blocking blockings[] = {
