@@ -85,8 +85,8 @@ static cna_pool2d_params pool2d_params(const cna__layer *layer, const cna__shape
   };
 }
 
-/* The fast path: channel blocks as tasks over the pool's threads (max
- * pooling's SIMD kernel, or average pooling's reference one). */
+/* Channel blocks as tasks over the pool's threads (max pooling's SIMD
+ * kernel, the reference average, adaptive and global ones). */
 typedef struct channel_job {
   const cna__forward_args *args;
   cna_pool2d_params p;  /* for the whole image */
@@ -105,6 +105,20 @@ static void channel_task(void *ctx, size_t task, size_t thread) {
             j->args->workspace != NULL ? j->args->workspace[thread] : NULL);
 }
 
+/* A channel-block kernel over every image, blocks of about 16K input
+ * floats (at least one channel) as tasks over the pool's threads: each
+ * output is computed by one task, the same bits for any thread count. */
+static void run_by_channels(const cna__forward_args *args, const cna_pool2d_params *p,
+                            void (*kernel)(const cna_pool2d_params *, const float *restrict,
+                                           float *restrict, float *restrict)) {
+  channel_job j = {args, *p, p->in_height * p->in_width, p->out_height * p->out_width, 0, 0,
+                   kernel};
+  j.block = (16384 + j.in_plane - 1) / j.in_plane;
+  if (j.block > p->channels) j.block = p->channels;
+  j.blocks = (p->channels + j.block - 1) / j.block;
+  cna__pool_run(args->pool, args->batch * j.blocks, channel_task, &j);
+}
+
 /* The SIMD kernel's scratch, planned with the workspace (none without
  * one). */
 static size_t max_pool2d_workspace(const cna__layer *layer, const cna__shape *inputs) {
@@ -119,13 +133,7 @@ static cna_status max_pool2d_forward(const cna__layer *layer,
   const cna_pool2d_params p = pool2d_params(layer, in);
   const cna__kernels *kernels = cna__kernels_get();
   if (kernels->max_pool2d != NULL && args->workspace != NULL && args->workspace[0] != NULL) {
-    channel_job j = {args, p, in->h * in->w, layer->out.h * layer->out.w, 0, 0,
-                      kernels->max_pool2d};
-    /* Blocks of about 16K input floats, at least one channel. */
-    j.block = (16384 + j.in_plane - 1) / j.in_plane;
-    if (j.block > p.channels) j.block = p.channels;
-    j.blocks = (p.channels + j.block - 1) / j.block;
-    cna__pool_run(args->pool, args->batch * j.blocks, channel_task, &j);
+    run_by_channels(args, &p, kernels->max_pool2d);
     return CNA_OK;
   }
   for (size_t n = 0; n < args->batch; n++)
@@ -145,18 +153,7 @@ static cna_status avg_pool2d_forward(const cna__layer *layer,
                                      const cna__forward_args *args) {
   const cna__shape *in = &args->input_shapes[0];
   const cna_pool2d_params p = pool2d_params(layer, in);
-  if (args->pool != NULL) {
-    channel_job j = {args, p, in->h * in->w, layer->out.h * layer->out.w, 0, 0,
-                      avg_pool_block};
-    j.block = (16384 + j.in_plane - 1) / j.in_plane;
-    if (j.block > p.channels) j.block = p.channels;
-    j.blocks = (p.channels + j.block - 1) / j.block;
-    cna__pool_run(args->pool, args->batch * j.blocks, channel_task, &j);
-    return CNA_OK;
-  }
-  for (size_t n = 0; n < args->batch; n++)
-    cna_f32_avg_pool2d__scalar(&p, args->inputs[0] + n * cna__shape_elems(in),
-                               args->output + n * cna__shape_elems(&layer->out));
+  run_by_channels(args, &p, avg_pool_block);
   return CNA_OK;
 }
 
@@ -230,13 +227,19 @@ static void adaptive_rf(const cna__layer *layer, const cna__shape *inputs,
                 &out->size_w, &out->jump_w, &out->extent_w);
 }
 
+static void adaptive_block(const cna_pool2d_params *p, const float *restrict input,
+                           float *restrict output, float *restrict scratch) {
+  (void)scratch;
+  cna_f32_adaptive_avg_pool2d__scalar(p->channels, p->in_height, p->in_width, p->out_height,
+                                      p->out_width, input, output);
+}
+
 static cna_status adaptive_forward(const cna__layer *layer,
                                    const cna__forward_args *args) {
   const cna__shape *in = &args->input_shapes[0];
-  for (size_t n = 0; n < args->batch; n++)
-    cna_f32_adaptive_avg_pool2d__scalar(in->c, in->h, in->w, layer->out.h, layer->out.w,
-                                        args->inputs[0] + n * cna__shape_elems(in),
-                                        args->output + n * cna__shape_elems(&layer->out));
+  const cna_pool2d_params p = {.channels = in->c, .in_height = in->h, .in_width = in->w,
+                               .out_height = layer->out.h, .out_width = layer->out.w};
+  run_by_channels(args, &p, adaptive_block);
   return CNA_OK;
 }
 
@@ -271,13 +274,19 @@ static void global_rf(const cna__layer *layer, const cna__shape *inputs,
   cna__rf_global(in, out);
 }
 
+static void global_block(const cna_pool2d_params *p, const float *restrict input,
+                         float *restrict output, float *restrict scratch) {
+  (void)scratch;
+  cna_f32_global_avg_pool__scalar(p->channels, p->in_height * p->in_width, input, output);
+}
+
 static cna_status global_forward(const cna__layer *layer,
                                  const cna__forward_args *args) {
   const cna__shape *in = &args->input_shapes[0];
-  for (size_t n = 0; n < args->batch; n++)
-    cna_f32_global_avg_pool__scalar(in->c, in->h * in->w,
-                                    args->inputs[0] + n * cna__shape_elems(in),
-                                    args->output + n * layer->out.c);
+  const cna_pool2d_params p = {.channels = in->c, .in_height = in->h, .in_width = in->w,
+                               .out_height = 1, .out_width = 1};
+  (void)layer;
+  run_by_channels(args, &p, global_block);
   return CNA_OK;
 }
 
