@@ -80,8 +80,12 @@ void cna_f32_gemm__avx2(size_t m, size_t n, size_t k, const float *restrict a, s
  * array of them ends up on the stack, stored every step). Partial tiles
  * compute R = 2, 4 or 6 rows (a constant in each inlined copy: a 64-row
  * layer's last tile of 4 skips a third of the FMAs) on the zero-padded
- * panels and store only their valid part, through a small buffer. */
-static inline __attribute__((always_inline)) void packed_tile(const cna_gemm_tile *t, const int R) {
+ * panels and store only their valid part, through a small buffer; tiles
+ * of 8 columns or fewer (H = 1) compute the left half only (a 7x7 image is
+ * 49 = 3 x 16 + 1 columns: its last tile cost a whole one). Each computed
+ * output gets the same FMAs in the same order whatever R and H. */
+static inline __attribute__((always_inline)) void packed_tile(const cna_gemm_tile *t, const int R,
+                                                              const int H) {
   const size_t rows = t->rows, cols = t->cols, ldc = t->ldc;
   const int full = rows == 6 && cols == 16;
   float edge[6 * 16];
@@ -114,19 +118,25 @@ static inline __attribute__((always_inline)) void packed_tile(const cna_gemm_til
     /* A 3 KB ahead: it streams from memory when the weights outgrow the
      * caches (ResNet's 7x7 layers), where this measures 1.1-1.25x. */
     _mm_prefetch((const char *)(a + 6 * 128), _MM_HINT_T0);
-    const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+    const __m256 b0 = _mm256_loadu_ps(b), b1 = H > 1 ? _mm256_loadu_ps(b + 8) : b0;
     __m256 w = _mm256_broadcast_ss(a);
-    c00 = _mm256_fmadd_ps(w, b0, c00), c01 = _mm256_fmadd_ps(w, b1, c01);
+    c00 = _mm256_fmadd_ps(w, b0, c00);
+    if (H > 1) c01 = _mm256_fmadd_ps(w, b1, c01);
     w = _mm256_broadcast_ss(a + 1);
-    if (R > 1) c10 = _mm256_fmadd_ps(w, b0, c10), c11 = _mm256_fmadd_ps(w, b1, c11);
+    if (R > 1) c10 = _mm256_fmadd_ps(w, b0, c10);
+    if (R > 1 && H > 1) c11 = _mm256_fmadd_ps(w, b1, c11);
     w = _mm256_broadcast_ss(a + 2);
-    if (R > 2) c20 = _mm256_fmadd_ps(w, b0, c20), c21 = _mm256_fmadd_ps(w, b1, c21);
+    if (R > 2) c20 = _mm256_fmadd_ps(w, b0, c20);
+    if (R > 2 && H > 1) c21 = _mm256_fmadd_ps(w, b1, c21);
     w = _mm256_broadcast_ss(a + 3);
-    if (R > 3) c30 = _mm256_fmadd_ps(w, b0, c30), c31 = _mm256_fmadd_ps(w, b1, c31);
+    if (R > 3) c30 = _mm256_fmadd_ps(w, b0, c30);
+    if (R > 3 && H > 1) c31 = _mm256_fmadd_ps(w, b1, c31);
     w = _mm256_broadcast_ss(a + 4);
-    if (R > 4) c40 = _mm256_fmadd_ps(w, b0, c40), c41 = _mm256_fmadd_ps(w, b1, c41);
+    if (R > 4) c40 = _mm256_fmadd_ps(w, b0, c40);
+    if (R > 4 && H > 1) c41 = _mm256_fmadd_ps(w, b1, c41);
     w = _mm256_broadcast_ss(a + 5);
-    if (R > 5) c50 = _mm256_fmadd_ps(w, b0, c50), c51 = _mm256_fmadd_ps(w, b1, c51);
+    if (R > 5) c50 = _mm256_fmadd_ps(w, b0, c50);
+    if (R > 5 && H > 1) c51 = _mm256_fmadd_ps(w, b1, c51);
     a += 6;
     b += 16;
   }
@@ -160,10 +170,11 @@ static inline __attribute__((always_inline)) void packed_tile(const cna_gemm_til
 }
 
 void cna_f32_gemm_ukernel_6x16__avx2(const cna_gemm_tile *t) {
+  const int h = t->cols <= 8 ? 1 : 2;
   if (t->rows <= 2)
-    packed_tile(t, 2);
+    h == 1 ? packed_tile(t, 2, 1) : packed_tile(t, 2, 2);
   else if (t->rows <= 4)
-    packed_tile(t, 4);
+    h == 1 ? packed_tile(t, 4, 1) : packed_tile(t, 4, 2);
   else
-    packed_tile(t, 6);
+    h == 1 ? packed_tile(t, 6, 1) : packed_tile(t, 6, 2);
 }
