@@ -5,8 +5,9 @@
  * needs 13 per 12 and is bound by the two load ports before the FMA units.
  * Tiles of 16 columns or fewer (the right edge, Winograd's panels of 16
  * tiles) run a one-vector loop that reads the low half of each B row
- * only. Partial tiles use
- * masked loads and stores. Compiled with -mavx512f for this file alone;
+ * only, and right-edge tiles of 1-4 or 17-20 columns take those columns
+ * one vector per column (see narrow). Partial tiles use masked loads and
+ * stores. Compiled with -mavx512f for this file alone;
  * chosen only when the CPU and the OS support it (kernels/dispatch.c). */
 #include <immintrin.h>
 
@@ -48,8 +49,8 @@ static inline void column_store(float *m, size_t ld, size_t rows, size_t j, __m5
  * of B per k step each, so exactly as many as there are columns: the
  * broadcasts, not the FMAs, bound these loops. A 7x7 image is 49 columns,
  * 32 + 17: the 17 as a 32-column tile cost 24 FMAs per k step, as 16 + 1
- * they cost 13 (512x49x4608: 1.79 -> 1.60 ms, the time of 48 columns); a
- * 14x14 image ends in a tile of 4. Each output is still a[r] * b[j] added
+ * they cost 13 (512x49x4608, weights from L3: 2.08-2.17 -> 1.85-1.96 ms;
+ * 48 columns take 1.67-1.75); a 14x14 image ends in a tile of 4. Each output is still a[r] * b[j] added
  * to it once per k step, in k order, as in the wide loop: the same bits,
  * whichever loop a column falls in. */
 INLINE void narrow(const cna_gemm_tile *t, const size_t R, const int BODY, const size_t THIN) {
@@ -202,14 +203,14 @@ INLINE void wide(const cna_gemm_tile *t, const size_t R) {
 }
 
 /* The tile's rows rounded up to 4, 8 or 12: R for the loops. */
-#define BY_ROWS(CALL) \
-  do {                \
-    if (t->rows <= 4) \
-      CALL(4);        \
+#define BY_ROWS(CALL)      \
+  do {                     \
+    if (t->rows <= 4)      \
+      CALL(4);             \
     else if (t->rows <= 8) \
-      CALL(8);        \
-    else              \
-      CALL(12);       \
+      CALL(8);             \
+    else                   \
+      CALL(12);            \
   } while (0)
 
 void cna_f32_gemm_ukernel_12x32__avx512(const cna_gemm_tile *t) {
