@@ -21,8 +21,18 @@ size_t cna_f32_max_pool2d_row_floats(const cna_pool2d_params *p) {
   return ((in > windows ? in : windows) + 16 + 15) / 16 * 16;
 }
 
+int cna_f32_max_pool2d_flat(const cna_pool2d_params *p) {
+  return p->stride_h == 1 && p->stride_w == 1 && p->out_height == p->in_height &&
+         p->out_width == p->in_width && p->in_height * p->in_width <= 4096 &&
+         p->pad_left <= 16;
+}
+
 size_t cna_f32_max_pool2d_scratch(const cna_pool2d_params *p) {
-  return 2 * cna_f32_max_pool2d_row_floats(p);
+  const size_t rows = 2 * cna_f32_max_pool2d_row_floats(p);
+  if (!cna_f32_max_pool2d_flat(p)) return rows;
+  /* -inf, the plane, -inf, then its column indices (ints) */
+  const size_t flat = 16 + 2 * p->in_height * p->in_width + p->kernel_w + 16 + 8;
+  return flat > rows ? flat : rows;
 }
 
 void cna_f32_max_pool2d__scalar(const cna_pool2d_params *p,

@@ -44,9 +44,15 @@ void cna_f32_max_pool2d__scalar(const cna_pool2d_params *p,
 
 /* The padded row the separable kernel reduces each output row's window
  * into (a multiple of 16 floats, room for whole vectors past the last
- * window), and its scratch: the row and the row's even and odd columns,
- * cna_f32_max_pool2d_scratch(p) = 2 x cna_f32_max_pool2d_row_floats(p). */
+ * window); its scratch holds the row and the row's even and odd columns,
+ * 2 x cna_f32_max_pool2d_row_floats(p), or a plane for flat pooling:
+ * cna_f32_max_pool2d_scratch(p) floats. */
 size_t cna_f32_max_pool2d_row_floats(const cna_pool2d_params *p);
+/* Whether the kernel pools each plane as one flat array ("same" pooling
+ * at stride 1 on planes of at most 4096 floats, left padding at most
+ * 16), which needs a plane of
+ * scratch instead of rows. */
+int cna_f32_max_pool2d_flat(const cna_pool2d_params *p);
 size_t cna_f32_max_pool2d_scratch(const cna_pool2d_params *p);
 
 /* The same, AVX2, with cna_f32_max_pool2d_scratch(p) floats of scratch.
