@@ -161,7 +161,10 @@ enum { HUGE_PAGE = 2 << 20 };
 void *cna__aligned_alloc(size_t bytes) {
   if (bytes == 0 || bytes > SIZE_MAX - HUGE_PAGE) return NULL;
   if (bytes < HUGE_PAGE) return aligned_alloc(64, (bytes + 63) & ~(size_t)63);
-  void *p = aligned_alloc(HUGE_PAGE, (bytes + 63) & ~(size_t)63);
+  /* posix_memalign: C11's aligned_alloc wants the size a multiple of the
+   * alignment (AddressSanitizer enforces it). */
+  void *p = NULL;
+  if (posix_memalign(&p, HUGE_PAGE, (bytes + 63) & ~(size_t)63) != 0) return NULL;
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
   /* Advice only: a kernel without THP says EINVAL and keeps small pages. */
   if (p != NULL) (void)madvise(p, bytes & ~(size_t)(HUGE_PAGE - 1), MADV_HUGEPAGE);
