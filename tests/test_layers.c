@@ -222,6 +222,26 @@ START_TEST(max_pool_ceil_mode) {
 }
 END_TEST
 
+/* A model file may ask for any window: one of 200 million columns (half
+ * of it padding on each side) over a 2x3 input covers the whole plane from
+ * each of the 2x3 outputs, and the workspace stays small (the SIMD kernels pad a row as wide as
+ * the window; such windows take the reference path). */
+START_TEST(max_pool_huge_window_small_workspace) {
+  cna_builder *b = with_input(2, 2, 3);
+  ck_assert_ok(cna_builder_max_pool2d(b, "p", "x", 200000001, 1, 100000000, 0));
+  cna_net *net = build(b);
+  size_t bytes = 0;
+  ck_assert_ok(cna_net_workspace_size(net, 1, &bytes));
+  ck_assert_msg(bytes < 65536, "workspace %zu bytes for a 2x2x3 input", bytes);
+  float x[12];
+  iota(x, 12);
+  x[7] = NAN;
+  const float expected[12] = {6, 6, 6, 6, 6, 6, NAN, NAN, NAN, NAN, NAN, NAN};
+  expect_forward(net, x, 1, expected, 12, 0);
+  cna_net_destroy(net);
+}
+END_TEST
+
 START_TEST(avg_pool_cases) {
   cna_builder *b = with_input(1, 4, 4);
   ck_assert_ok(cna_builder_avg_pool2d(b, "plain", "x", 2, 2, 0, 0, 1));
@@ -415,6 +435,7 @@ Suite *cna_test_layers_suite(void) {
   TCase *pool = tcase_create("pooling");
   tcase_add_test(pool, max_pool_cases);
   tcase_add_test(pool, max_pool_ceil_mode);
+  tcase_add_test(pool, max_pool_huge_window_small_workspace);
   tcase_add_test(pool, avg_pool_cases);
   tcase_add_test(pool, avg_pool_ceil_mode_divisor);
   tcase_add_test(pool, adaptive_and_global_pool);

@@ -28,6 +28,8 @@ int cna_f32_max_pool2d_flat(const cna_pool2d_params *p) {
 }
 
 size_t cna_f32_max_pool2d_scratch(const cna_pool2d_params *p) {
+  if (p->kernel_w > CNA_F32_MAX_POOL2D_SIMD_WIDTH || p->stride_w > CNA_F32_MAX_POOL2D_SIMD_WIDTH)
+    return 0;
   const size_t rows = 2 * cna_f32_max_pool2d_row_floats(p);
   if (!cna_f32_max_pool2d_flat(p)) return rows;
   /* -inf, the plane, -inf, then its column indices (ints) */

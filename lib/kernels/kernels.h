@@ -53,6 +53,11 @@ size_t cna_f32_max_pool2d_row_floats(const cna_pool2d_params *p);
  * 16), which needs a plane of
  * scratch instead of rows. */
 int cna_f32_max_pool2d_flat(const cna_pool2d_params *p);
+/* The scratch floats, or 0 when the SIMD kernels do not take p: a window
+ * or stride wider than CNA_F32_MAX_POOL2D_SIMD_WIDTH columns (the padded
+ * row grows with them, and a model file may ask for a kernel of a billion
+ * columns over a 1x1 input); the reference path runs those. */
+#define CNA_F32_MAX_POOL2D_SIMD_WIDTH 128
 size_t cna_f32_max_pool2d_scratch(const cna_pool2d_params *p);
 
 /* The same, AVX2, with cna_f32_max_pool2d_scratch(p) floats of scratch.

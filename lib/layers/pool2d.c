@@ -120,7 +120,7 @@ static void run_by_channels(const cna__forward_args *args, const cna_pool2d_para
 }
 
 /* The SIMD kernel's scratch, planned with the workspace (none without
- * one). */
+ * one, or for windows it does not take). */
 static size_t max_pool2d_workspace(const cna__layer *layer, const cna__shape *inputs) {
   if (cna__kernels_get()->max_pool2d == NULL) return 0;
   const cna_pool2d_params p = pool2d_params(layer, &inputs[0]);
@@ -132,7 +132,8 @@ static cna_status max_pool2d_forward(const cna__layer *layer,
   const cna__shape *in = &args->input_shapes[0];
   const cna_pool2d_params p = pool2d_params(layer, in);
   const cna__kernels *kernels = cna__kernels_get();
-  if (kernels->max_pool2d != NULL && args->workspace != NULL && args->workspace[0] != NULL) {
+  if (kernels->max_pool2d != NULL && cna_f32_max_pool2d_scratch(&p) > 0 &&
+      args->workspace != NULL && args->workspace[0] != NULL) {
     run_by_channels(args, &p, kernels->max_pool2d);
     return CNA_OK;
   }
