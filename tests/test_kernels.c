@@ -304,6 +304,71 @@ START_TEST(batch_norm_prologue_matches_the_unfused_layers) {
 }
 END_TEST
 
+/* A concatenation whose parts only it reads is never copied: each part's
+ * step writes its channels of it (graph/plan.c), on every convolution path
+ * (Winograd, the grouped direct kernel, the GEMM with a fused residual or
+ * batch norm, a pointwise convolution after a pooling branch), at a batch
+ * of 3, where each image's part lies a whole concatenation after the
+ * last. The output must be bit-identical to a feature plan's, which keeps
+ * the parts and copies them as the concat layer does. */
+START_TEST(concat_written_in_place_by_its_producers) {
+  cna_builder *b;
+  ck_assert_ok(cna_builder_create(&b));
+  ck_assert_ok(cna_builder_input(b, "x", 16, 13, 12));
+  ck_assert_ok(cna_builder_conv2d(b, "wino", "x", 20, 3, 1, 1, 1));
+  ck_assert_ok(cna_builder_conv2d_ex(b, "grouped", "x", 16, 3, 3, 1, 1, 1, 1, 1, 1, 4, 1));
+  ck_assert_ok(cna_builder_conv2d(b, "c1", "x", 16, 1, 1, 0, 1));
+  ck_assert_ok(cna_builder_add(b, "sum", "c1", "x"));
+  ck_assert_ok(cna_builder_relu(b, "sum_relu", NULL));
+  ck_assert_ok(cna_builder_conv2d(b, "c2", "x", 8, 1, 1, 0, 0));
+  ck_assert_ok(cna_builder_batch_norm(b, "n2", NULL, 1e-5f));
+  ck_assert_ok(cna_builder_relu(b, "n2_relu", NULL));
+  ck_assert_ok(cna_builder_max_pool2d(b, "pool", "x", 3, 1, 1, 0));
+  ck_assert_ok(cna_builder_conv2d(b, "c3", NULL, 8, 1, 1, 0, 1));
+  const char *parts[] = {"wino", "grouped", "sum_relu", "n2_relu", "c3"};
+  ck_assert_ok(cna_builder_concat(b, "cat", parts, 5));
+  ck_assert_ok(cna_builder_max_pool2d(b, "out", NULL, 2, 2, 0, 0));
+  for (int threads = 1; threads <= 2; threads++) {
+    cna_options *opts;
+    cna_net *net;
+    ck_assert_ok(cna_options_create(&opts));
+    ck_assert_ok(cna_options_set_num_threads(opts, threads));
+    ck_assert_ok(cna_builder_build(b, opts, &net));
+    cna_options_destroy(opts);
+    cna_test_set_batch_norms(net, "n");
+    const size_t in = 16 * 13 * 12, out = 68 * 6 * 6;
+    float *x = cna_test_net_input(3 * in), *y = malloc(3 * out * sizeof *y);
+    float *want = malloc(3 * out * sizeof *want), *kept[5];
+    static const size_t channels[5] = {20, 16, 16, 8, 8};
+    for (int k = 0; k < 5; k++) kept[k] = malloc(3 * channels[k] * 13 * 12 * sizeof(float));
+    ck_assert_ok(cna_net_forward(net, x, 3, y));
+    const cna__graph *g = &net->graph;
+    const int fast = cna__kernels_get()->gemm_ukernel.fn != NULL;
+    size_t cat, layer;
+    ck_assert(cna__graph_find(g, "cat", &cat));
+    ck_assert_int_eq(net->plan->step_of[cat] == CNA__NOWHERE, fast);
+    size_t offset = 0;
+    for (int k = 0; k < 5; k++) {
+      ck_assert(cna__graph_find(g, parts[k], &layer));
+      for (size_t s = 0; s < net->plan->num_steps; s++)
+        if (net->plan->steps[s].out == layer) {
+          ck_assert_uint_eq(net->plan->steps[s].into, fast ? cat : CNA__NOWHERE);
+          if (fast) ck_assert_uint_eq(net->plan->steps[s].into_offset, offset);
+        }
+      offset += channels[k] * 13 * 12;
+    }
+    const char *names[] = {"wino", "grouped", "sum_relu", "n2_relu", "c3", "out"};
+    float *outputs[] = {kept[0], kept[1], kept[2], kept[3], kept[4], want};
+    ck_assert_ok(cna_net_forward_features(net, x, 3, names, 6, outputs));
+    ck_assert_mem_eq(y, want, 3 * out * sizeof *y);
+    free(x), free(y), free(want);
+    for (int k = 0; k < 5; k++) free(kept[k]);
+    cna_net_destroy(net);
+  }
+  cna_builder_destroy(b);
+}
+END_TEST
+
 /* ------------------------------------------------------------ packed GEMM */
 
 /* C = A * B + bias, + residual, ReLU'd: the reference of the packed path's
@@ -978,6 +1043,7 @@ Suite *cna_test_kernels_suite(void) {
   tcase_add_test(tc, large_blocks_start_on_a_huge_page);
   tcase_add_test(tc, whole_nets_agree_with_the_scalar_path);
   tcase_add_test(tc, batch_norm_prologue_matches_the_unfused_layers);
+  tcase_add_test(tc, concat_written_in_place_by_its_producers);
   suite_add_tcase(s, tc);
   return s;
 }

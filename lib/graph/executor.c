@@ -52,12 +52,18 @@ static cna_status run(const cna_net *net, const cna__plan *plan, const float *in
     }
     for (size_t k = 0; k < net->num_layer_tensors[st->layer]; k++)
       tensor_ptrs[k] = net->tensors[net->first_tensor[st->layer] + k].data;
+    /* Its own memory, or its channels of a concat written in place. */
+    float *out = st->into == CNA__NOWHERE
+                     ? (float *)value_of(plan, st->out, input, output, arena, batch)
+                     : (float *)value_of(plan, st->into, input, output, arena, batch) +
+                           st->into_offset;
     const cna__forward_args args = {
         .batch = batch,
         .inputs = in_ptrs,
         .input_shapes = in_shapes,
         .tensors = tensor_ptrs,
-        .output = (float *)value_of(plan, st->out, input, output, arena, batch),
+        .output = out,
+        .out_stride = st->into != CNA__NOWHERE ? cna__shape_elems(&g->layers[st->into].out) : 0,
         .prepared = st->prepared,
         .residual = st->residual != CNA__NOWHERE
                         ? value_of(plan, st->residual, input, output, arena, batch)

@@ -50,6 +50,39 @@ static int reads_with_prologue(const cna__graph *g, const unsigned char *absorbe
   return ops->takes_prologue != NULL && ops->takes_prologue(l, in);
 }
 
+/* A concatenation whose every part is the output of a step that writes
+ * strided output (a convolution, with what it fused) and that nothing else
+ * reads is never copied: each such step writes its channels of it
+ * directly (GoogLeNet's inception outputs, SqueezeNet's fire modules ahead
+ * of a pooling layer). at maps a layer to the step that outputs it, and
+ * loses the concat. */
+static void write_concats_in_place(const cna_net *net, const cna__plan *plan,
+                                   const size_t *uses, const size_t *consumer,
+                                   unsigned char *absorbed, cna__step *pending, size_t *at) {
+  const cna__graph *g = &net->graph;
+  for (size_t c = 0; c < g->num_layers; c++) {
+    const cna__layer *cat = &g->layers[c];
+    if (cat->type != CNA_LAYER_CONCAT || at[c] != c || absorbed[c]) continue;
+    int ok = 1;
+    for (size_t k = 0; ok && k < cat->num_inputs; k++) {
+      const size_t part = cat->inputs[k], step = at[part];
+      ok = part != 0 && step != CNA__NOWHERE &&
+           sole_consumer(net, plan, uses, consumer, part) == c &&
+           cna__layer_ops_of(g->layers[pending[step].layer].type)->strided_output;
+    }
+    if (!ok) continue;
+    size_t offset = 0;
+    for (size_t k = 0; k < cat->num_inputs; k++) {
+      cna__step *s = &pending[at[cat->inputs[k]]];
+      s->into = c;
+      s->into_offset = offset;
+      offset += cna__shape_elems(&g->layers[cat->inputs[k]].out);
+    }
+    absorbed[c] = 1;
+    at[c] = CNA__NOWHERE;
+  }
+}
+
 static cna_status build_steps(cna_net *net, cna__plan *plan) {
   const cna__graph *g = &net->graph;
   const size_t n = g->num_layers;
@@ -79,7 +112,8 @@ static cna_status build_steps(cna_net *net, cna__plan *plan) {
   }
   for (size_t i = 0; i < n; i++)
     pending[i] = (cna__step){.layer = i, .out = i, .bn = CNA__NOWHERE,
-                             .residual = CNA__NOWHERE, .pre = CNA__NOWHERE, .source = i};
+                             .residual = CNA__NOWHERE, .pre = CNA__NOWHERE, .source = i,
+                             .into = CNA__NOWHERE};
   for (size_t i = 0; i < n; i++) {
     if (!needed[i] || !fast || absorbed[i]) continue;
     if (g->layers[i].type == CNA_LAYER_BATCH_NORM) {
@@ -152,7 +186,6 @@ static cna_status build_steps(cna_net *net, cna__plan *plan) {
       absorbed[cat] = 1;
     }
   }
-  /* Emit: a step goes at the position of its out layer. */
   size_t *at = malloc(n * sizeof *at);
   if (at == NULL) {
     free(uses), free(consumer), free(absorbed), free(pending);
@@ -162,6 +195,8 @@ static cna_status build_steps(cna_net *net, cna__plan *plan) {
   for (size_t i = 0; i < n; i++)
     if (needed[i] && !absorbed[i] && g->layers[i].type != CNA_LAYER_INPUT)
       at[pending[i].out] = i;
+  if (fast) write_concats_in_place(net, plan, uses, consumer, absorbed, pending, at);
+  /* Emit: a step goes at the position of its out layer. */
   for (size_t i = 0; i < n; i++) plan->step_of[i] = CNA__NOWHERE;
   for (size_t pos = 0; pos < n; pos++) {
     if (at[pos] == CNA__NOWHERE) continue;
@@ -321,6 +356,19 @@ static cna_status plan_memory(cna_net *net, cna__plan *plan) {
   for (size_t s = 0; s < plan->num_steps; s++) {
     const cna__step *st = &plan->steps[s];
     const cna__layer *l = &g->layers[st->layer];
+    if (st->into != CNA__NOWHERE) {
+      /* A part of a concat written in place: the concat's memory, live
+       * from its first part's step. */
+      const size_t c = st->into;
+      if (plan->kept == NULL && c == output) {
+        plan->where[c] = CNA__AT_OUTPUT;
+      } else if (buf_of[c] == CNA__NOWHERE) {
+        buf_of[c] = num_bufs;
+        bufs[num_bufs++] = (buffer){round16(cna__shape_elems(&g->layers[c].out)), s,
+                                    last[c] > s ? last[c] : s, 0};
+      }
+      continue;
+    }
     if (plan->kept == NULL && st->out == output) {
       plan->where[st->out] = CNA__AT_OUTPUT;
       continue;

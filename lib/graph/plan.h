@@ -34,6 +34,10 @@ typedef struct cna__step {
   int pre_relu;    /* and a ReLU after that batch norm */
   size_t source;   /* the layer whose inputs it reads: layer, pre, or the
                       concat that alone feeds pre (read in place) */
+  size_t into;     /* a concat it writes its output into, at into_offset
+                      floats into each of the concat's images (its channels
+                      there), or CNA__NOWHERE */
+  size_t into_offset;
   void *prepared;  /* the layer's prepared state, or NULL */
   int borrowed;    /* prepared belongs to the forward plan's step (a feature
                       plan's step): not freed with this plan */

@@ -316,6 +316,12 @@ static size_t conv2d_workspace(const cna__layer *layer, const cna__shape *inputs
 
 static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
 
+/* Floats from one image's output to the next: the layer's own size, or
+ * the concatenation's it writes its channels of in place. */
+static size_t output_stride(const cna__layer *layer, const cna__forward_args *args) {
+  return args->out_stride != 0 ? args->out_stride : cna__shape_elems(&layer->out);
+}
+
 typedef struct winograd_job {
   const cna__layer *layer;
   const cna__forward_args *args;
@@ -370,11 +376,12 @@ static void winograd_task(void *ctx, size_t task, size_t thread) {
     }
   }
   const float *res = j->args->residual;
-  const size_t out_offset = (image * j->out_c + row0) * out_plane;
+  const size_t res_offset = (image * j->out_c + row0) * out_plane;
   j->kernels->winograd_output(m, rows, ld, t0, count, j->tiles_w, l->out.h, l->out.w,
                             j->prep->bias != NULL ? j->prep->bias + row0 : NULL,
-                            res != NULL ? res + out_offset : NULL, j->args->relu,
-                            j->args->output + out_offset);
+                            res != NULL ? res + res_offset : NULL, j->args->relu,
+                            j->args->output + image * output_stride(l, j->args) +
+                                row0 * out_plane);
 }
 
 static cna_status conv2d_winograd(const cna__layer *layer, const cna__forward_args *args) {
@@ -433,7 +440,8 @@ static void conv_task(void *ctx, size_t task, size_t thread) {
   const size_t m0 = mi * j->m_chunk, m1 = m0 + j->m_chunk < m ? m0 + j->m_chunk : m;
   const size_t n0 = ni * j->n_chunk, n1 = n0 + j->n_chunk < n ? n0 + j->n_chunk : n;
   const size_t in_image = p->in_channels * j->groups * p->in_height * p->in_width;
-  const size_t out_offset = (b * j->groups + g) * m * n;
+  const size_t res_offset = (b * j->groups + g) * m * n;
+  const size_t out_offset = b * output_stride(j->layer, j->args) + g * m * n;
   const conv_prepared *prep = j->prep;
   const size_t parts = j->args->num_parts;
   const cna_gemm_b_source src = {
@@ -452,7 +460,7 @@ static void conv_task(void *ctx, size_t task, size_t thread) {
   };
   const cna_gemm_epilogue ep = {
       .bias = j->prep->bias != NULL ? j->prep->bias + g * m : NULL,
-      .residual = j->args->residual != NULL ? j->args->residual + out_offset : NULL,
+      .residual = j->args->residual != NULL ? j->args->residual + res_offset : NULL,
       .ld_residual = n,
       .relu = j->args->relu,
   };
@@ -516,7 +524,7 @@ typedef struct grouped_job {
   const conv_prepared *prep;
   cna_conv2d_group_kernel kernel;
   cna_conv2d_params group;
-  size_t groups;
+  size_t groups, out_stride;
 } grouped_job;
 
 /* One group of one image. */
@@ -526,19 +534,22 @@ static void grouped_task(void *ctx, size_t task, size_t thread) {
   const size_t g = task % j->groups, b = task / j->groups;
   const size_t in_group = p->in_channels * p->in_height * p->in_width;
   const size_t out_group = p->out_channels * p->out_height * p->out_width;
-  const size_t out_offset = (b * j->groups + g) * out_group;
+  const size_t res_offset = (b * j->groups + g) * out_group;
+  const size_t out_offset = b * j->out_stride + g * out_group;
   const float *residual = j->args->residual;
   cna_f32_conv2d_group(j->kernel, p, j->args->inputs[0] + (b * j->groups + g) * in_group,
                        j->prep->packed + g * j->prep->packed_group,
                        j->prep->bias != NULL ? j->prep->bias + g * p->out_channels : NULL,
-                       residual != NULL ? residual + out_offset : NULL, j->args->relu,
+                       residual != NULL ? residual + res_offset : NULL, j->args->relu,
                        j->args->output + out_offset, j->args->workspace[thread]);
 }
 
-static cna_status conv2d_grouped(const cna__forward_args *args, const cna_conv2d_params *p) {
+static cna_status conv2d_grouped(const cna__layer *layer, const cna__forward_args *args,
+                                 const cna_conv2d_params *p) {
   const grouped_job j = {.args = args, .prep = args->prepared,
                          .kernel = cna__kernels_get()->conv2d_group,
-                         .group = group_params(p), .groups = p->groups};
+                         .group = group_params(p), .groups = p->groups,
+                         .out_stride = output_stride(layer, args)};
   cna__pool_run(args->pool, args->batch * p->groups, grouped_task, (void *)&j);
   return CNA_OK;
 }
@@ -550,14 +561,13 @@ static cna_status conv2d_forward(const cna__layer *layer, const cna__forward_arg
   const conv_prepared *prep = args->prepared;
   if (prep != NULL)
     return prep->winograd  ? conv2d_winograd(layer, args)
-           : prep->grouped ? conv2d_grouped(args, &p)
+           : prep->grouped ? conv2d_grouped(layer, args, &p)
                            : conv2d_fast(layer, args, &p);
   const size_t in_size = in->c * in->h * in->w;
-  const size_t out_size = layer->out.c * layer->out.h * layer->out.w;
   const float *bias = a->bias ? args->tensors[1] : NULL;
   for (size_t n = 0; n < args->batch; n++)
     cna_f32_conv2d__scalar(&p, args->inputs[0] + n * in_size, args->tensors[0], bias,
-                           args->output + n * out_size);
+                           args->output + n * output_stride(layer, args));
   return CNA_OK;
 }
 
@@ -574,4 +584,5 @@ const cna__layer_ops cna__conv2d_ops = {
     .takes_prologue = conv2d_takes_prologue,
     .workspace = conv2d_workspace,
     .has_weights = 1,
+    .strided_output = 1,
 };

@@ -19,6 +19,10 @@ typedef struct cna__forward_args {
   const float *const *tensors;     /* the layer's tensors, in declared order */
   float *output;                   /* batch images of layer->out; may be
                                       inputs[0] for in_place layers */
+  /* Floats from one image's output to the next: 0 means the layer's own
+   * size (images back to back); more when the output is one part of a
+   * concatenation written in place (only for ops->strided_output). */
+  size_t out_stride;
   /* The fast path, set up by the plan (graph/plan.c); NULL / 0 otherwise. */
   const void *prepared;            /* from ops->prepare */
   const float *residual;           /* fused add: batch images of layer->out */
@@ -91,6 +95,9 @@ typedef struct cna__layer_ops {
    * memory of its own, so the activation-memory total skips it, and forward
    * accepts output == inputs[0]. */
   int in_place;
+  /* Forward honours args->out_stride: the plan may have it write its
+   * output straight into its channels of a concatenation. */
+  int strided_output;
 } cna__layer_ops;
 
 /* The table entry of a layer type, or NULL for an unknown value. */
