@@ -418,6 +418,62 @@ START_TEST(packed_gemm_matches_scalar) {
 }
 END_TEST
 
+/* B as the parts of a concatenation (a pointwise convolution reading one
+ * in place, SqueezeNet's): packed from where the parts lie, it must give
+ * the bits of B copied into one matrix, whatever the blocking (parts that
+ * end inside a block of k, blocks that end inside a part), from the
+ * second image, for a group that starts inside the first part (row0). */
+START_TEST(packed_gemm_reads_concatenation_parts) {
+  const cna__kernels *kernels = cna__kernels_get();
+  const cna_gemm_ukernel *uk = &kernels->gemm_ukernel;
+  if (uk->fn == NULL) return;
+  static const size_t rows[] = {7, 1, 40, 300, 13};
+  enum { PARTS = 5, ROW0 = 3, M = 29, N = 75, IMAGES = 2 };
+  size_t k = 0;
+  for (size_t p = 0; p < PARTS; p++) k += rows[p];
+  k -= ROW0;
+  unsigned seed = 23;
+  float *parts[PARTS];
+  for (size_t p = 0; p < PARTS; p++) {
+    parts[p] = malloc(IMAGES * rows[p] * N * sizeof(float));
+    for (size_t i = 0; i < IMAGES * rows[p] * N; i++) parts[p][i] = uniform(&seed);
+  }
+  /* The second image's rows ROW0.. of the concatenation, as one matrix. */
+  float *b = malloc(k * N * sizeof *b), *a = malloc(M * k * sizeof *a);
+  for (size_t p = 0, row = 0; p < PARTS; p++)
+    for (size_t r = 0; r < rows[p]; r++, row++)
+      if (row >= ROW0)
+        memcpy(b + (row - ROW0) * N, parts[p] + (rows[p] + r) * N, N * sizeof(float));
+  for (size_t i = 0; i < M * k; i++) a[i] = uniform(&seed);
+  float bias[M], *res = malloc(M * N * sizeof *res);
+  for (size_t i = 0; i < M; i++) bias[i] = uniform(&seed);
+  for (size_t i = 0; i < M * N; i++) res[i] = uniform(&seed);
+  const cna_gemm_b_source whole = {.data = b, .ld = N};
+  const cna_gemm_b_source split = {.ld = N, .parts = (const float *const *)parts,
+                                   .part_rows = rows, .num_parts = PARTS, .image = 1,
+                                   .row0 = ROW0};
+  const cna_gemm_blocking blockings[] = {kernels->gemm_blocking, {8, 2 * uk->nr},
+                                         {64, 4 * uk->nr}};
+  const cna_gemm_epilogue ep = {bias, res, N, 1};
+  float *packed = malloc(cna_f32_gemm_packed_a_size(M, k, uk->mr) * sizeof *packed);
+  float *want = malloc(M * N * sizeof *want), *got = malloc(M * N * sizeof *got);
+  for (size_t bl = 0; bl < 3; bl++) {
+    cna_f32_gemm_pack_a(M, k, a, k, NULL, uk->mr, blockings[bl].kc, packed);
+    float *work = malloc(cna_f32_gemm_workspace_size(uk, &blockings[bl], k, N) * sizeof *work);
+    cna_f32_gemm_blocked(uk, &blockings[bl], M, 0, M, 0, N, k, packed, &whole, &ep, want, N, work);
+    cna_f32_gemm_blocked(uk, &blockings[bl], M, 0, M, 0, N, k, packed, &split, &ep, got, N, work);
+    ck_assert_msg(memcmp(want, got, M * N * sizeof *got) == 0, "blocking %zu: parts differ", bl);
+    free(work);
+  }
+  reference_epilogue(M, N, k, a, b, &ep, want);
+  for (size_t i = 0; i < M * N; i++)
+    ck_assert_msg(fabsf(got[i] - want[i]) <= tolerance(k) * 2.0f, "output %zu: %g vs %g", i,
+                  (double)got[i], (double)want[i]);
+  for (size_t p = 0; p < PARTS; p++) free(parts[p]);
+  free(b), free(a), free(res), free(packed), free(want), free(got);
+}
+END_TEST
+
 static void check_packed_gemm(const cna_gemm_ukernel *uk, const char *name) {
   static const size_t shapes[][3] = {
       {1, 1, 1},    {6, 16, 1},   {6, 16, 7},   {7, 17, 3},    {5, 15, 2},   {13, 31, 29},
@@ -1031,6 +1087,7 @@ Suite *cna_test_kernels_suite(void) {
   tcase_add_test(tc, gemm_propagates_nan_and_inf);
   tcase_add_test(tc, convolution_through_gemm_matches_direct);
   tcase_add_test(tc, packed_gemm_matches_scalar);
+  tcase_add_test(tc, packed_gemm_reads_concatenation_parts);
   tcase_add_test(tc, packed_gemm_propagates_nan_and_inf);
   tcase_add_test(tc, conv_packing_matches_im2col);
   tcase_add_test(tc, winograd_transforms_match_portable);
