@@ -139,20 +139,25 @@ static inline void copy_panel_row(float *restrict dst, const float *restrict src
 }
 
 /* A plain matrix's rows k0.. and columns n0.. into panels of NR columns,
- * whole panels as fixed-size copies. */
+ * whole panels as fixed-size copies, one panel after the other: the
+ * writes are one stream, the reads kc short ones (row by row, across all
+ * panels, the writes were as many streams as panels, kc * NR floats
+ * apart: 16x3025x64, SqueezeNet's first squeeze layer, 0.089 -> 0.068 ms
+ * for the whole product). */
 #define PACK_MATRIX(NR)                                                                   \
   static void pack_matrix##NR(const float *restrict data, size_t ld, size_t k0, size_t kc, \
                               size_t n0, size_t nc, float *restrict packed) {            \
     const size_t whole = nc / NR, tail = nc % NR;                                         \
-    for (size_t q = 0; q < kc; q++) {                                                     \
-      const float *restrict src = data + (k0 + q) * ld + n0;                              \
-      float *restrict dst = packed + q * NR;                                              \
-      for (size_t j = 0; j < whole; j++, src += NR, dst += kc * NR)                       \
-        copy_panel_row(dst, src, NR);                                                     \
-      if (tail != 0) {                                                                    \
-        for (size_t l = 0; l < tail; l++) dst[l] = src[l];                                \
-        for (size_t l = tail; l < NR; l++) dst[l] = 0.0f;                                 \
-      }                                                                                   \
+    for (size_t j = 0; j < whole; j++) {                                                  \
+      const float *restrict src = data + k0 * ld + n0 + j * NR;                           \
+      float *restrict dst = packed + j * kc * NR;                                         \
+      for (size_t q = 0; q < kc; q++, src += ld, dst += NR) copy_panel_row(dst, src, NR); \
+    }                                                                                     \
+    for (size_t q = 0; tail != 0 && q < kc; q++) {                                        \
+      const float *restrict src = data + (k0 + q) * ld + n0 + whole * NR;                 \
+      float *restrict dst = packed + (whole * kc + q) * NR;                               \
+      for (size_t l = 0; l < tail; l++) dst[l] = src[l];                                  \
+      for (size_t l = tail; l < NR; l++) dst[l] = 0.0f;                                   \
     }                                                                                     \
   }
 PACK_MATRIX(16)
@@ -180,28 +185,41 @@ static const float *row_of(const cna_gemm_b_source *b, size_t ld, size_t row) {
  * operations as the layers' (no contraction: this file is built without
  * FMA flags, and the batch-norm kernel writes x * scale + shift the same
  * way), so a fused step's output is bit-identical. */
+/* One panel row: cols values of src (then zeros to nr) through the
+ * prologue, if any. */
+static inline void prologue_piece(float *restrict dst, const float *restrict src, size_t cols,
+                                  size_t nr, const cna_gemm_b_source *b, size_t row) {
+  const float scale = b->scale != NULL ? b->scale[row] : 1.0f;
+  const float shift = b->scale != NULL ? b->shift[row] : 0.0f;
+  if (b->scale == NULL && cols == nr) {
+    copy_panel_row(dst, src, nr);
+  } else if (b->scale == NULL) {
+    for (size_t l = 0; l < cols; l++) dst[l] = src[l];
+  } else if (b->relu) {
+    for (size_t l = 0; l < cols; l++) {
+      const float v = src[l] * scale + shift;
+      dst[l] = v < 0.0f ? 0.0f : v; /* NaN passes, as in the ReLU layer */
+    }
+  } else {
+    for (size_t l = 0; l < cols; l++) dst[l] = src[l] * scale + shift;
+  }
+  for (size_t l = cols; l < nr; l++) dst[l] = 0.0f;
+}
+
+/* Panel after panel, as pack_matrix, over chunks of rows whose starts
+ * (each in its part) are looked up once. */
 static void pack_matrix_prologue(const cna_gemm_b_source *b, size_t ld, size_t k0, size_t kc,
                                  size_t n0, size_t nc, size_t nr, float *restrict packed) {
-  for (size_t q = 0; q < kc; q++) {
-    const float *restrict src = row_of(b, ld, k0 + q) + n0;
-    const float scale = b->scale != NULL ? b->scale[k0 + q] : 1.0f;
-    const float shift = b->scale != NULL ? b->shift[k0 + q] : 0.0f;
-    float *restrict dst = packed + q * nr;
-    for (size_t j0 = 0; j0 < nc; j0 += nr, src += nr, dst += kc * nr) {
+  enum { CHUNK = 64 };
+  const float *rows[CHUNK];
+  for (size_t q0 = 0; q0 < kc; q0 += CHUNK) {
+    const size_t count = kc - q0 < CHUNK ? kc - q0 : CHUNK;
+    for (size_t q = 0; q < count; q++) rows[q] = row_of(b, ld, k0 + q0 + q) + n0;
+    for (size_t j0 = 0; j0 < nc; j0 += nr) {
       const size_t cols = nc - j0 < nr ? nc - j0 : nr;
-      if (b->scale == NULL && cols == nr) {
-        copy_panel_row(dst, src, nr);
-      } else if (b->scale == NULL) {
-        for (size_t l = 0; l < cols; l++) dst[l] = src[l];
-      } else if (b->relu) {
-        for (size_t l = 0; l < cols; l++) {
-          const float v = src[l] * scale + shift;
-          dst[l] = v < 0.0f ? 0.0f : v; /* NaN passes, as in the ReLU layer */
-        }
-      } else {
-        for (size_t l = 0; l < cols; l++) dst[l] = src[l] * scale + shift;
-      }
-      for (size_t l = cols; l < nr; l++) dst[l] = 0.0f;
+      float *restrict dst = packed + j0 * kc + q0 * nr; /* panel j0 / nr, row q0 */
+      for (size_t q = 0; q < count; q++, dst += nr)
+        prologue_piece(dst, rows[q] + j0, cols, nr, b, k0 + q0 + q);
     }
   }
 }
