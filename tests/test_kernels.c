@@ -216,6 +216,19 @@ END_TEST
 
 /* ------------------------------------------------- prologue (BN before) */
 
+/* The builder's net on `threads` threads, its batch norms ("n...") given
+ * statistics that are not the identity. */
+static cna_net *build_with_threads(const cna_builder *b, int threads) {
+  cna_options *opts;
+  cna_net *net;
+  ck_assert_ok(cna_options_create(&opts));
+  ck_assert_ok(cna_options_set_num_threads(opts, threads));
+  ck_assert_ok(cna_builder_build(b, opts, &net));
+  cna_options_destroy(opts);
+  cna_test_set_batch_norms(net, "n");
+  return net;
+}
+
 START_TEST(batch_norm_prologue_matches_the_unfused_layers) {
   /* A batch norm (and ReLU) that alone feeds a pointwise convolution is
    * applied as the convolution packs its input (graph/plan.c): the same
@@ -248,13 +261,7 @@ START_TEST(batch_norm_prologue_matches_the_unfused_layers) {
   const char *parts[] = {"sum", "c4", "c5"};
   ck_assert_ok(cna_builder_concat(b, "out", parts, 3));
   for (int threads = 1; threads <= 2; threads++) {
-    cna_options *opts;
-    cna_net *net;
-    ck_assert_ok(cna_options_create(&opts));
-    ck_assert_ok(cna_options_set_num_threads(opts, threads));
-    ck_assert_ok(cna_builder_build(b, opts, &net));
-    cna_options_destroy(opts);
-    cna_test_set_batch_norms(net, "n");
+    cna_net *net = build_with_threads(b, threads);
     const size_t in = 24 * 10 * 11, out = 176 * 10 * 11;
     float *x = cna_test_net_input(2 * in), *y = malloc(2 * out * sizeof *y);
     float *want = malloc(2 * out * sizeof *want), *keep[3];
@@ -329,13 +336,7 @@ START_TEST(concat_written_in_place_by_its_producers) {
   ck_assert_ok(cna_builder_concat(b, "cat", parts, 5));
   ck_assert_ok(cna_builder_max_pool2d(b, "out", NULL, 2, 2, 0, 0));
   for (int threads = 1; threads <= 2; threads++) {
-    cna_options *opts;
-    cna_net *net;
-    ck_assert_ok(cna_options_create(&opts));
-    ck_assert_ok(cna_options_set_num_threads(opts, threads));
-    ck_assert_ok(cna_builder_build(b, opts, &net));
-    cna_options_destroy(opts);
-    cna_test_set_batch_norms(net, "n");
+    cna_net *net = build_with_threads(b, threads);
     const size_t in = 16 * 13 * 12, out = 68 * 6 * 6;
     float *x = cna_test_net_input(3 * in), *y = malloc(3 * out * sizeof *y);
     float *want = malloc(3 * out * sizeof *want), *kept[5];
