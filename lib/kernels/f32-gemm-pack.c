@@ -180,11 +180,6 @@ static const float *row_of(const cna_gemm_b_source *b, size_t ld, size_t row) {
   return b->parts[p] + (b->image * b->part_rows[p] + row) * ld;
 }
 
-/* A plain matrix through the source's prologue: rows from the parts of a
- * concatenation, and a batch norm (maybe ReLU) with the same float
- * operations as the layers' (no contraction: this file is built without
- * FMA flags, and the batch-norm kernel writes x * scale + shift the same
- * way), so a fused step's output is bit-identical. */
 /* One panel row: cols values of src (then zeros to nr) through the
  * prologue, if any. */
 static inline void prologue_piece(float *restrict dst, const float *restrict src, size_t cols,
@@ -206,8 +201,13 @@ static inline void prologue_piece(float *restrict dst, const float *restrict src
   for (size_t l = cols; l < nr; l++) dst[l] = 0.0f;
 }
 
-/* Panel after panel, as pack_matrix, over chunks of rows whose starts
- * (each in its part) are looked up once. */
+/* A plain matrix through the source's prologue: rows from the parts of a
+ * concatenation, and a batch norm (maybe ReLU) with the same float
+ * operations as the layers' (no contraction: this file is built without
+ * FMA flags, and the batch-norm kernel writes x * scale + shift the same
+ * way), so a fused step's output is bit-identical. Panel after panel, as
+ * pack_matrix, over chunks of rows whose starts (each in its part) are
+ * looked up once. */
 static void pack_matrix_prologue(const cna_gemm_b_source *b, size_t ld, size_t k0, size_t kc,
                                  size_t n0, size_t nc, size_t nr, float *restrict packed) {
   enum { CHUNK = 64 };
