@@ -351,11 +351,14 @@ START_TEST(concat_written_in_place_by_its_producers) {
     size_t offset = 0;
     for (int k = 0; k < 5; k++) {
       ck_assert(cna__graph_find(g, parts[k], &layer));
+      size_t producers = 0;
       for (size_t s = 0; s < net->plan->num_steps; s++)
         if (net->plan->steps[s].out == layer) {
+          producers++;
           ck_assert_uint_eq(net->plan->steps[s].into, fast ? cat : CNA__NOWHERE);
           if (fast) ck_assert_uint_eq(net->plan->steps[s].into_offset, offset);
         }
+      ck_assert_uint_eq(producers, 1); /* each part is one step's output */
       offset += channels[k] * 13 * 12;
     }
     const char *names[] = {"wino", "grouped", "sum_relu", "n2_relu", "c3", "out"};
