@@ -408,6 +408,37 @@ static size_t ukernels_to_test(cna_gemm_ukernel *out, size_t capacity) {
 
 static void check_packed_gemm(const cna_gemm_ukernel *uk, const char *name);
 
+/* k in as few blocks as the blocking's kc allows, of one length (a
+ * multiple of 8 where kc is), the last no sliver. */
+START_TEST(gemm_depth_splits_into_even_blocks) {
+  static const size_t limits[] = {336, 256, 512, 8, 20, 1};
+  for (size_t l = 0; l < sizeof limits / sizeof limits[0]; l++) {
+    const cna_gemm_blocking bl = {limits[l], 96};
+    for (size_t k = 1; k <= 5000; k++) {
+      const size_t kc = cna_f32_gemm_kc(&bl, k), fewest = (k + bl.kc - 1) / bl.kc;
+      ck_assert_uint_le(kc, k < bl.kc ? k : bl.kc);
+      ck_assert_uint_ge(kc, 1);
+      const size_t blocks = (k + kc - 1) / kc, last = k - (blocks - 1) * kc;
+      ck_assert_msg(blocks == fewest, "kc limit %zu, k %zu: %zu blocks of %zu", bl.kc, k, blocks,
+                    kc);
+      if (blocks > 1 && bl.kc % 8 == 0) {
+        ck_assert_uint_eq(kc % 8, 0);
+        ck_assert_msg(last + 8 * (blocks - 1) >= k / blocks,
+                      "kc limit %zu, k %zu: blocks of %zu end in a sliver of %zu", bl.kc, k, kc,
+                      last);
+      }
+    }
+  }
+  /* ResNet-50's depths at the 32 KB L1's limit, 336: no pass of 16 or 32. */
+  const cna_gemm_blocking l1 = {336, 96};
+  ck_assert_uint_eq(cna_f32_gemm_kc(&l1, 1024), 256);
+  ck_assert_uint_eq(cna_f32_gemm_kc(&l1, 2048), 296);
+  ck_assert_uint_eq(cna_f32_gemm_kc(&l1, 576), 288);
+  ck_assert_uint_eq(cna_f32_gemm_kc(&l1, 336), 336);
+  ck_assert_uint_eq(cna_f32_gemm_kc(&l1, 64), 64);
+}
+END_TEST
+
 START_TEST(packed_gemm_matches_scalar) {
   const cna__kernels *kernels = cna__kernels_get();
   cna_gemm_ukernel all[8];
@@ -462,7 +493,7 @@ START_TEST(packed_gemm_reads_concatenation_parts) {
   float *packed = malloc(cna_f32_gemm_packed_a_size(M, k, uk->mr) * sizeof *packed);
   float *want = malloc(M * N * sizeof *want), *got = malloc(M * N * sizeof *got);
   for (size_t bl = 0; bl < 3; bl++) {
-    cna_f32_gemm_pack_a(M, k, a, k, NULL, uk->mr, blockings[bl].kc, packed);
+    cna_f32_gemm_pack_a(M, k, a, k, NULL, uk->mr, cna_f32_gemm_kc(&blockings[bl], k), packed);
     float *work = malloc(cna_f32_gemm_workspace_size(uk, &blockings[bl], k, N) * sizeof *work);
     cna_f32_gemm_blocked(uk, &blockings[bl], M, 0, M, 0, N, k, packed, &whole, &ep, want, N, work);
     cna_f32_gemm_blocked(uk, &blockings[bl], M, 0, M, 0, N, k, packed, &split, &ep, got, N, work);
@@ -485,11 +516,11 @@ static void check_packed_gemm(const cna_gemm_ukernel *uk, const char *name) {
       {130, 70, 1030}, {8, 12, 1}, {8, 12, 9}, {16, 24, 4}, {9, 13, 2},
       /* right-edge tiles of 1 to 4 columns, or 16 plus 1 to 4 */
       {13, 51, 300}, {5, 34, 9}, {25, 3, 260}, {4, 20, 17}, {9, 98, 33}};
-  /* The machine's blocking for this kernel, and a tiny one that splits
-   * every dimension into several blocks (k into blocks of 8...). */
+  /* The machine's blocking for this kernel, a tiny one that splits every
+   * dimension into several blocks (k into blocks of 8...), and one whose
+   * kc is no multiple of 8 (k split into blocks of 16 or of 20). */
   const cna_gemm_blocking blockings[] = {
-      blocking_for_kernel(uk),
-      {8, uk->nr * 2}};
+      blocking_for_kernel(uk), {8, uk->nr * 2}, {20, uk->nr * 3}};
   unsigned seed = 17;
   for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
     const size_t m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
@@ -503,8 +534,8 @@ static void check_packed_gemm(const cna_gemm_ukernel *uk, const char *name) {
     for (size_t i = 0; i < m; i++) bias[i] = uniform(&seed);
     for (size_t i = 0; i < m * (n + 3); i++) res[i] = uniform(&seed);
     const cna_gemm_b_source src = {.data = b, .ld = n};
-    for (size_t bl = 0; bl < 2; bl++) {
-      cna_f32_gemm_pack_a(m, k, a, k, NULL, uk->mr, blockings[bl].kc, packed);
+    for (size_t bl = 0; bl < 3; bl++) {
+      cna_f32_gemm_pack_a(m, k, a, k, NULL, uk->mr, cna_f32_gemm_kc(&blockings[bl], k), packed);
       float *work = malloc(cna_f32_gemm_workspace_size(uk, &blockings[bl], k, n) * sizeof *work);
       for (int variant = 0; variant < 4; variant++) {
         const cna_gemm_epilogue ep = {variant & 1 ? bias : NULL, variant & 2 ? res : NULL, n + 3,
@@ -573,7 +604,7 @@ static void check_nan_and_inf(const cna_gemm_ukernel *uk) {
   b[2 * N + 3] = INFINITY;
   ck_assert_uint_le(cna_f32_gemm_packed_a_size(M, K, uk->mr), sizeof packed / sizeof packed[0]);
   const cna_gemm_blocking blocking = blocking_for_kernel(uk);
-  cna_f32_gemm_pack_a(M, K, a, K, NULL, uk->mr, blocking.kc, packed);
+  cna_f32_gemm_pack_a(M, K, a, K, NULL, uk->mr, cna_f32_gemm_kc(&blocking, K), packed);
   const cna_gemm_b_source src = {.data = b, .ld = N};
   float *work = malloc(cna_f32_gemm_workspace_size(uk, &blocking, K, N) * sizeof *work);
   for (int relu = 0; relu < 2; relu++) {
@@ -1090,6 +1121,7 @@ Suite *cna_test_kernels_suite(void) {
   tcase_add_test(tc, gemm_matches_scalar);
   tcase_add_test(tc, gemm_propagates_nan_and_inf);
   tcase_add_test(tc, convolution_through_gemm_matches_direct);
+  tcase_add_test(tc, gemm_depth_splits_into_even_blocks);
   tcase_add_test(tc, packed_gemm_matches_scalar);
   tcase_add_test(tc, packed_gemm_reads_concatenation_parts);
   tcase_add_test(tc, packed_gemm_propagates_nan_and_inf);

@@ -29,7 +29,7 @@ static size_t block_columns(const cna_gemm_ukernel *uk, const cna_gemm_blocking 
 
 size_t cna_f32_gemm_workspace_size(const cna_gemm_ukernel *uk, const cna_gemm_blocking *bl,
                                    size_t k, size_t n) {
-  const size_t kc = k < bl->kc ? k : bl->kc;
+  const size_t kc = cna_f32_gemm_kc(bl, k);
   const size_t nc = block_columns(uk, bl, kc > 0 ? kc : 1);
   const size_t panels = (n + uk->nr - 1) / uk->nr;
   return kc * (panels * uk->nr < nc ? panels * uk->nr : nc);
@@ -42,17 +42,18 @@ void cna_f32_gemm_blocked(const cna_gemm_ukernel *uk, const cna_gemm_blocking *b
                           float *workspace) {
   const size_t mr = uk->mr, nr = uk->nr;
   if (k == 0) return;
-  const size_t nc = block_columns(uk, bl, k < bl->kc ? k : bl->kc);
+  const size_t kc_full = cna_f32_gemm_kc(bl, k);
+  const size_t nc = block_columns(uk, bl, kc_full);
   for (size_t jc = n0; jc < n1; jc += nc) {
     const size_t cols = n1 - jc < nc ? n1 - jc : nc;
-    for (size_t pc = 0; pc < k; pc += bl->kc) {
-      const size_t kc = k - pc < bl->kc ? k - pc : bl->kc;
+    for (size_t pc = 0; pc < k; pc += kc_full) {
+      const size_t kc = k - pc < kc_full ? k - pc : kc_full;
       const int first = pc == 0, last = pc + kc == k;
       cna_f32_gemm_pack_b(b, pc, kc, jc, cols, nr, workspace);
       for (size_t i = m0; i < m1; i += mr) {
         cna_gemm_tile t = {
             .kc = kc,
-            .a = cna_f32_gemm_packed_a_panel(packed_a, m, k, mr, bl->kc, i, pc),
+            .a = cna_f32_gemm_packed_a_panel(packed_a, m, k, mr, kc_full, i, pc),
             .ldc = ldc,
             .rows = m1 - i < mr ? m1 - i : mr,
             .bias = first && ep->bias != NULL ? ep->bias + i : NULL,

@@ -177,6 +177,18 @@ typedef struct cna_gemm_blocking {
   size_t kc, nc;
 } cna_gemm_blocking;
 
+/* The steps of k one pass of a product of depth k runs: k split into as
+ * few blocks of at most bl->kc as it takes, all of one length (a multiple
+ * of 8, the last shorter), so no pass is a sliver: at bl->kc = 336, k =
+ * 1024 ran 336, 336, 336 and 16, a whole pass over C for 16 steps. A is
+ * packed, and read, with this length. */
+static inline size_t cna_f32_gemm_kc(const cna_gemm_blocking *bl, size_t k) {
+  if (bl->kc == 0 || k <= bl->kc) return k;
+  const size_t blocks = (k + bl->kc - 1) / bl->kc;
+  const size_t kc = ((k + blocks - 1) / blocks + 7) / 8 * 8;
+  return kc < bl->kc ? kc : bl->kc;
+}
+
 /* The micro-kernels: AVX2+FMA on x86-64, NEON on AArch64 (each file built
  * for its own targets only). */
 void cna_f32_gemm_ukernel_6x16__avx2(const cna_gemm_tile *tile);
@@ -224,11 +236,11 @@ void cna_f32_conv2d_group(cna_conv2d_group_kernel kernel, const cna_conv2d_param
 /* Floats of A packed into panels of mr rows (zero rows pad the last). */
 size_t cna_f32_gemm_packed_a_size(size_t m, size_t k, size_t mr);
 /* Packs A (m x k, leading dimension lda) in blocks of kc columns (the
- * GEMM's blocking.kc; the last block may be shorter), block after block,
- * and in each the panels of mr rows one after the other, a panel as its
- * block's columns in groups of mr values: the blocked GEMM then reads A
- * as one stream, the order it multiplies in. Rows may be scaled: row i
- * times scale[i] (NULL: 1). */
+ * GEMM's cna_f32_gemm_kc(blocking, k); the last block may be shorter),
+ * block after block, and in each the panels of mr rows one after the
+ * other, a panel as its block's columns in groups of mr values: the
+ * blocked GEMM then reads A as one stream, the order it multiplies in.
+ * Rows may be scaled: row i times scale[i] (NULL: 1). */
 void cna_f32_gemm_pack_a(size_t m, size_t k, const float *restrict a, size_t lda,
                          const float *restrict scale, size_t mr, size_t kc,
                          float *restrict packed);
@@ -282,12 +294,11 @@ typedef struct cna_gemm_epilogue {
 } cna_gemm_epilogue;
 
 /* Computes rows m0..m1 and columns n0..n1 of C = A * B (+ epilogue) from A
- * (m x k) packed by cna_f32_gemm_pack_a with uk->mr and bl->kc (m0 a
- * multiple of mr), packing
- * B into workspace (cna_f32_gemm_workspace_size floats for k and n1 - n0
- * columns). Each element is
- * summed in the same order whatever the ranges, so splitting C into ranges
- * (threads) never changes a result. */
+ * (m x k) packed by cna_f32_gemm_pack_a with uk->mr and
+ * cna_f32_gemm_kc(bl, k) (m0 a multiple of mr), packing B into workspace
+ * (cna_f32_gemm_workspace_size floats for k and n1 - n0 columns). Each
+ * element is summed in the same order whatever the ranges, so splitting C
+ * into ranges (threads) never changes a result. */
 void cna_f32_gemm_blocked(const cna_gemm_ukernel *uk, const cna_gemm_blocking *bl, size_t m,
                           size_t m0, size_t m1, size_t n0, size_t n1, size_t k,
                           const float *packed_a, const cna_gemm_b_source *b,

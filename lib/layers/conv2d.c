@@ -274,7 +274,8 @@ static cna_status conv2d_prepare(const cna__layer *layer, const cna__shape *inpu
     cna_f32_winograd43_weights(out_c, in_c, tensors[0], scale, u);
     for (size_t xi = 0; xi < 36; xi++)
       cna_f32_gemm_pack_a(out_c, in_c, u + xi * out_c * in_c, in_c, NULL, mr,
-                          kernels->gemm_blocking.kc, packed + xi * packed_group);
+                          cna_f32_gemm_kc(&kernels->gemm_blocking, in_c),
+                          packed + xi * packed_group);
     free(u);
   } else if (grouped) {
     cna_f32_conv2d_group_pack(&params, tensors[0], scale, packed);
@@ -282,7 +283,7 @@ static cna_status conv2d_prepare(const cna__layer *layer, const cna__shape *inpu
     for (size_t g = 0; g < groups; g++)
       cna_f32_gemm_pack_a(out_group, k, tensors[0] + g * out_group * k, k,
                           scale != NULL ? scale + g * out_group : NULL, mr,
-                          kernels->gemm_blocking.kc, packed + g * packed_group);
+                          cna_f32_gemm_kc(&kernels->gemm_blocking, k), packed + g * packed_group);
   }
   free(scale);
   const int pre_relu = pre != NULL && pre->bn != NULL && pre->relu;
@@ -343,7 +344,7 @@ static void winograd_task(void *ctx, size_t task, size_t thread) {
   const cna_gemm_ukernel *uk = &j->kernels->winograd_ukernel;
   const size_t ld = (count + uk->nr - 1) / uk->nr * uk->nr; /* columns of V and M */
   const size_t live = (count + 15) / 16 * 16; /* what the input transform wrote */
-  const size_t kc_max = j->kernels->gemm_blocking.kc;
+  const size_t kc_max = cna_f32_gemm_kc(&j->kernels->gemm_blocking, j->in_c);
   /* M holds this task's rows only: 36 x rows x ld. */
   float *v = j->args->workspace[thread], *m = v + 36 * j->in_c * ld;
   float *scratch = m + 36 * j->out_c * ld;

@@ -110,7 +110,8 @@ int main(int argc, char **argv) {
   if (a == NULL || b == NULL || c == NULL || packed == NULL || work == NULL) return 1;
   for (size_t i = 0; i < m * kk; i++) a[i] = (float)(i % 7) * 0.1f;
   for (size_t i = 0; i < kk * n; i++) b[i] = (float)(i % 5) * 0.1f;
-  cna_f32_gemm_pack_a(m, kk, a, kk, NULL, k->gemm_ukernel.mr, k->gemm_blocking.kc, packed);
+  cna_f32_gemm_pack_a(m, kk, a, kk, NULL, k->gemm_ukernel.mr,
+                      cna_f32_gemm_kc(&k->gemm_blocking, kk), packed);
   const cna_gemm_b_source src = {.data = b, .ld = n};
   const cna_gemm_epilogue ep = {0};
   double times[15];
