@@ -92,9 +92,15 @@ static void choose(void) {
   if (cap >= 1 && cpu_has_avx2_fma())
     table = (cna__kernels){.isa = "avx2",
                            .gemm = cna_f32_gemm__avx2,
-                           .gemm_ukernel = {6, 16, cna_f32_gemm_ukernel_6x16__avx2},
+                           .gemm_ukernel = {.mr = 6,
+                                            .nr = 16,
+                                            .fn = cna_f32_gemm_ukernel_6x16__avx2,
+                                            .edge = cna_f32_gemm_edge_6x16__avx2,
+                                            .edge_cols = 4,
+                                            .edge_panels = 4},
                            .gemm_blocking = blocking_for(16),
-                           .winograd_ukernel = {6, 16, cna_f32_gemm_ukernel_6x16__avx2},
+                           .winograd_ukernel = {.mr = 6, .nr = 16,
+                                                .fn = cna_f32_gemm_ukernel_6x16__avx2},
                            .winograd_input = cna_f32_winograd43_input__avx2,
                            .winograd_output = cna_f32_winograd43_output__avx2,
                            .conv2d_group = cna_f32_conv2d_group_kernel__avx2,
@@ -108,7 +114,8 @@ static void choose(void) {
    * fully connected layers are memory-bound). */
   if (cap >= 2 && cpu_has_avx512f()) {
     table.isa = "avx512";
-    table.gemm_ukernel = (cna_gemm_ukernel){12, 32, cna_f32_gemm_ukernel_12x32__avx512};
+    table.gemm_ukernel =
+        (cna_gemm_ukernel){.mr = 12, .nr = 32, .fn = cna_f32_gemm_ukernel_12x32__avx512};
     table.gemm_blocking = blocking_for(32);
     table.winograd_ukernel = table.gemm_ukernel;
     table.winograd_input = cna_f32_winograd43_input__avx512;
@@ -124,9 +131,11 @@ static void choose(void) {
   if (cap >= 1)
     table = (cna__kernels){.isa = "neon",
                            .gemm = cna_f32_gemm__scalar,
-                           .gemm_ukernel = {8, 12, cna_f32_gemm_ukernel_8x12__neon},
+                           .gemm_ukernel = {.mr = 8, .nr = 12,
+                                            .fn = cna_f32_gemm_ukernel_8x12__neon},
                            .gemm_blocking = blocking_for(12),
-                           .winograd_ukernel = {4, 16, cna_f32_gemm_ukernel_4x16__neon}};
+                           .winograd_ukernel = {.mr = 4, .nr = 16,
+                                                .fn = cna_f32_gemm_ukernel_4x16__neon}};
 #endif
   /* A forced path this CPU cannot run (or does not know) falls back to the
    * best one it can: cna_isa() tells which ran. */
@@ -139,13 +148,25 @@ size_t cna__gemm_ukernels_available(cna_gemm_ukernel *out, size_t capacity) {
   cna_gemm_ukernel all[4];
   size_t count = 0;
 #if defined(__x86_64__) || defined(__i386__)
-  if (cpu_has_avx2_fma()) all[count++] = (cna_gemm_ukernel){6, 16, cna_f32_gemm_ukernel_6x16__avx2};
+  if (cpu_has_avx2_fma()) {
+    /* With its edge function, and without (narrow tiles through the
+     * tile kernel, as Winograd's products run). */
+    all[count++] = (cna_gemm_ukernel){.mr = 6,
+                                      .nr = 16,
+                                      .fn = cna_f32_gemm_ukernel_6x16__avx2,
+                                      .edge = cna_f32_gemm_edge_6x16__avx2,
+                                      .edge_cols = 4,
+                                      .edge_panels = 4};
+    all[count++] = (cna_gemm_ukernel){.mr = 6, .nr = 16, .fn = cna_f32_gemm_ukernel_6x16__avx2};
+  }
 #if defined(__x86_64__)
-  if (cpu_has_avx512f()) all[count++] = (cna_gemm_ukernel){12, 32, cna_f32_gemm_ukernel_12x32__avx512};
+  if (cpu_has_avx512f())
+    all[count++] =
+        (cna_gemm_ukernel){.mr = 12, .nr = 32, .fn = cna_f32_gemm_ukernel_12x32__avx512};
 #endif
 #elif defined(__aarch64__)
-  all[count++] = (cna_gemm_ukernel){8, 12, cna_f32_gemm_ukernel_8x12__neon};
-  all[count++] = (cna_gemm_ukernel){4, 16, cna_f32_gemm_ukernel_4x16__neon};
+  all[count++] = (cna_gemm_ukernel){.mr = 8, .nr = 12, .fn = cna_f32_gemm_ukernel_8x12__neon};
+  all[count++] = (cna_gemm_ukernel){.mr = 4, .nr = 16, .fn = cna_f32_gemm_ukernel_4x16__neon};
 #endif
   for (size_t i = 0; i < count && i < capacity; i++) out[i] = all[i];
   return count;

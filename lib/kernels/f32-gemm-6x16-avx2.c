@@ -178,3 +178,104 @@ void cna_f32_gemm_ukernel_6x16__avx2(const cna_gemm_tile *t) {
   else
     h == 1 ? packed_tile(t, 6, 1) : packed_tile(t, 6, 2);
 }
+
+/* The right edge (cna_gemm_edge): P row panels times C columns (C of 1 to
+ * 4) in P x C accumulators, each a vector over one panel's 6 rows (lanes
+ * 6 and 7 compute nothing that is stored). A 16-column tile with 1 to 4
+ * valid columns costs 2/3 of a whole one: its 6 chains, one per row, wait
+ * on Zen 3's 4-cycle FMA latency; here P x C chains share the two FMA
+ * pipes (ResNet-50's 7x7 layers: 49 = 3 x 16 + 1 columns). Every output
+ * gets a tile's arithmetic: the same start (bias, 0 or C), FMAs over k in
+ * order, residual, then max(0, x). */
+static inline __attribute__((always_inline)) void edge_panels(const cna_gemm_edge *e, size_t p0,
+                                                              const int P, const int C) {
+  const __m256i six = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
+  __m256 acc[4][4];
+  #pragma GCC unroll 4
+  for (int p = 0; p < P; p++)
+    #pragma GCC unroll 4
+    for (int j = 0; j < C; j++) {
+      float start[8] = {0};
+      for (size_t r = 0; r < 6; r++) {
+        const size_t row = (p0 + (size_t)p) * 6 + r;
+        if (row >= e->rows) break;
+        if (e->accumulate)
+          start[r] = e->c[row * e->ldc + (size_t)j];
+        else if (e->bias != NULL)
+          start[r] = e->bias[row];
+      }
+      acc[p][j] = _mm256_loadu_ps(start);
+    }
+  const float *a = e->a + p0 * e->a_stride, *b = e->b;
+  /* 8 floats from each k step's 6: the last step's reads stop at the
+   * panel's end (masked), the others spill into the next step's. */
+  for (size_t k = 0; k + 1 < e->kc; k++, a += 6, b += e->ldb) {
+    __m256 bj[4];
+    #pragma GCC unroll 4
+    for (int j = 0; j < C; j++) bj[j] = _mm256_broadcast_ss(b + j);
+    #pragma GCC unroll 4
+    for (int p = 0; p < P; p++) {
+      const __m256 w = _mm256_loadu_ps(a + (size_t)p * e->a_stride);
+      #pragma GCC unroll 4
+      for (int j = 0; j < C; j++) acc[p][j] = _mm256_fmadd_ps(w, bj[j], acc[p][j]);
+    }
+  }
+  if (e->kc > 0) {
+    __m256 bj[4];
+    #pragma GCC unroll 4
+    for (int j = 0; j < C; j++) bj[j] = _mm256_broadcast_ss(b + j);
+    #pragma GCC unroll 4
+    for (int p = 0; p < P; p++) {
+      const __m256 w = _mm256_maskload_ps(a + (size_t)p * e->a_stride, six);
+      #pragma GCC unroll 4
+      for (int j = 0; j < C; j++) acc[p][j] = _mm256_fmadd_ps(w, bj[j], acc[p][j]);
+    }
+  }
+  const __m256 zero = _mm256_setzero_ps();
+  #pragma GCC unroll 4
+  for (int p = 0; p < P; p++)
+    #pragma GCC unroll 4
+    for (int j = 0; j < C; j++) {
+      const size_t row0 = (p0 + (size_t)p) * 6;
+      const size_t rows = e->rows - row0 < 6 ? e->rows - row0 : 6;
+      __m256 v = acc[p][j];
+      if (e->residual != NULL) {
+        float res[8] = {0};
+        for (size_t r = 0; r < rows; r++)
+          res[r] = e->residual[(row0 + r) * e->ld_residual + (size_t)j];
+        v = _mm256_add_ps(v, _mm256_loadu_ps(res));
+      }
+      /* max(0, x) returns x when x is NaN (the second operand wins). */
+      if (e->relu) v = _mm256_max_ps(zero, v);
+      float out[8];
+      _mm256_storeu_ps(out, v);
+      for (size_t r = 0; r < rows; r++) e->c[(row0 + r) * e->ldc + (size_t)j] = out[r];
+    }
+}
+
+/* Panels in groups of 4 (1 or 2 columns: 4 to 8 chains) or 2 (3 or 4
+ * columns: 6 or 8 chains, 16 registers at most). */
+void cna_f32_gemm_edge_6x16__avx2(const cna_gemm_edge *e) {
+  const size_t group = e->cols <= 2 ? 4 : 2;
+  size_t p = 0;
+  for (; p + group <= e->panels; p += group) {
+    switch (e->cols) {
+      case 1: edge_panels(e, p, 4, 1); break;
+      case 2: edge_panels(e, p, 4, 2); break;
+      case 3: edge_panels(e, p, 2, 3); break;
+      default: edge_panels(e, p, 2, 4); break;
+    }
+  }
+  if (group == 4 && p + 2 <= e->panels) {
+    e->cols == 1 ? edge_panels(e, p, 2, 1) : edge_panels(e, p, 2, 2);
+    p += 2;
+  }
+  for (; p < e->panels; p++) {
+    switch (e->cols) {
+      case 1: edge_panels(e, p, 1, 1); break;
+      case 2: edge_panels(e, p, 1, 2); break;
+      case 3: edge_panels(e, p, 1, 3); break;
+      default: edge_panels(e, p, 1, 4); break;
+    }
+  }
+}

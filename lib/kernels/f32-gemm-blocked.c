@@ -50,6 +50,12 @@ void cna_f32_gemm_blocked(const cna_gemm_ukernel *uk, const cna_gemm_blocking *b
       const size_t kc = k - pc < kc_full ? k - pc : kc_full;
       const int first = pc == 0, last = pc + kc == k;
       cna_f32_gemm_pack_b(b, pc, kc, jc, cols, nr, workspace);
+      /* A narrow last tile goes to the kernel's edge function, a few row
+       * panels at a time, right after their tiles (their A still in L1). */
+      const size_t tail = cols % nr;
+      const int edge = uk->edge != NULL && tail != 0 && tail <= uk->edge_cols;
+      const size_t tiled = edge ? cols - tail : cols;
+      size_t edge_from = m0;
       for (size_t i = m0; i < m1; i += mr) {
         cna_gemm_tile t = {
             .kc = kc,
@@ -61,15 +67,38 @@ void cna_f32_gemm_blocked(const cna_gemm_ukernel *uk, const cna_gemm_blocking *b
             .ld_residual = ep->ld_residual,
             .relu = last && ep->relu,
         };
-        for (size_t jr = 0; jr < cols; jr += nr) {
+        for (size_t jr = 0; jr < tiled; jr += nr) {
           t.b = workspace + jr * kc;
           t.c = c + i * ldc + jc + jr;
-          t.cols = cols - jr < nr ? cols - jr : nr;
+          t.cols = tiled - jr < nr ? tiled - jr : nr;
           t.residual = last && ep->residual != NULL
                            ? ep->residual + i * ep->ld_residual + jc + jr
                            : NULL;
           uk->fn(&t);
         }
+        const size_t panels = (i + mr - edge_from) / mr;
+        if (!edge || (panels < uk->edge_panels && i + mr < m1)) continue;
+        const cna_gemm_edge e = {
+            .kc = kc,
+            .a = cna_f32_gemm_packed_a_panel(packed_a, m, k, mr, kc_full, edge_from, pc),
+            .a_stride = mr * kc,
+            .panels = panels,
+            .rows = (i + mr < m1 ? i + mr : m1) - edge_from,
+            .b = workspace + tiled * kc,
+            .ldb = nr,
+            .cols = tail,
+            .c = c + edge_from * ldc + jc + tiled,
+            .ldc = ldc,
+            .bias = first && ep->bias != NULL ? ep->bias + edge_from : NULL,
+            .accumulate = !first,
+            .residual = last && ep->residual != NULL
+                            ? ep->residual + edge_from * ep->ld_residual + jc + tiled
+                            : NULL,
+            .ld_residual = ep->ld_residual,
+            .relu = last && ep->relu,
+        };
+        uk->edge(&e);
+        edge_from = i + mr;
       }
     }
   }

@@ -165,9 +165,39 @@ typedef struct cna_gemm_tile {
 
 typedef void (*cna_gemm_ukernel_fn)(const cna_gemm_tile *tile);
 
+/* The right edge of a few row panels: columns 0..cols (cols at most the
+ * kernel's edge_cols) of panels 0..panels (rows valid rows in all, the
+ * last panel may be partial), each panel's kc x mr floats a_stride floats
+ * after the previous one's, B the packed panel's columns (k-major, ldb
+ * floats per k step), C, bias, accumulate and epilogue as in a tile. The
+ * same arithmetic per element as a tile (so a column gives the same bits
+ * in either), with vectors over rows instead of columns: a tile whose
+ * columns are 1 to 4 of its 16 is a short dependency chain per row that
+ * waits on the FMA latency. */
+typedef struct cna_gemm_edge {
+  size_t kc;
+  const float *a;
+  size_t a_stride, panels, rows;
+  const float *b;
+  size_t ldb, cols;
+  float *c;
+  size_t ldc;
+  const float *bias;
+  int accumulate;
+  const float *residual;
+  size_t ld_residual;
+  int relu;
+} cna_gemm_edge;
+
+typedef void (*cna_gemm_edge_fn)(const cna_gemm_edge *edge);
+
 typedef struct cna_gemm_ukernel {
   size_t mr, nr;
   cna_gemm_ukernel_fn fn;
+  /* Optional (NULL: every tile through fn): tiles of at most edge_cols
+   * columns go through edge, edge_panels row panels per call. */
+  cna_gemm_edge_fn edge;
+  size_t edge_cols, edge_panels;
 } cna_gemm_ukernel;
 
 /* Block sizes in elements: kc steps of k per pass, and nc columns of B
@@ -192,6 +222,7 @@ static inline size_t cna_f32_gemm_kc(const cna_gemm_blocking *bl, size_t k) {
 /* The micro-kernels: AVX2+FMA on x86-64, NEON on AArch64 (each file built
  * for its own targets only). */
 void cna_f32_gemm_ukernel_6x16__avx2(const cna_gemm_tile *tile);
+void cna_f32_gemm_edge_6x16__avx2(const cna_gemm_edge *edge);
 void cna_f32_gemm_ukernel_12x32__avx512(const cna_gemm_tile *tile);
 void cna_f32_gemm_ukernel_8x12__neon(const cna_gemm_tile *tile);
 void cna_f32_gemm_ukernel_4x16__neon(const cna_gemm_tile *tile);
