@@ -66,6 +66,17 @@ static cna_gemm_blocking blocking_for(size_t nr) {
   return (cna_gemm_blocking){kc, nc};
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+/* The AVX2 GEMM micro-kernel with its right-edge kernel (tiles of 1 to 4
+ * columns, 4 row panels per call). */
+static const cna_gemm_ukernel avx2_6x16 = {.mr = 6,
+                                           .nr = 16,
+                                           .fn = cna_f32_gemm_ukernel_6x16__avx2,
+                                           .edge = cna_f32_gemm_edge_6x16__avx2,
+                                           .edge_cols = 4,
+                                           .edge_panels = 4};
+#endif
+
 static cna__kernels table;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
@@ -92,12 +103,7 @@ static void choose(void) {
   if (cap >= 1 && cpu_has_avx2_fma())
     table = (cna__kernels){.isa = "avx2",
                            .gemm = cna_f32_gemm__avx2,
-                           .gemm_ukernel = {.mr = 6,
-                                            .nr = 16,
-                                            .fn = cna_f32_gemm_ukernel_6x16__avx2,
-                                            .edge = cna_f32_gemm_edge_6x16__avx2,
-                                            .edge_cols = 4,
-                                            .edge_panels = 4},
+                           .gemm_ukernel = avx2_6x16,
                            .gemm_blocking = blocking_for(16),
                            .winograd_ukernel = {.mr = 6, .nr = 16,
                                                 .fn = cna_f32_gemm_ukernel_6x16__avx2},
@@ -151,13 +157,9 @@ size_t cna__gemm_ukernels_available(cna_gemm_ukernel *out, size_t capacity) {
   if (cpu_has_avx2_fma()) {
     /* With its edge function, and without (narrow tiles through the
      * tile kernel, as Winograd's products run). */
-    all[count++] = (cna_gemm_ukernel){.mr = 6,
-                                      .nr = 16,
-                                      .fn = cna_f32_gemm_ukernel_6x16__avx2,
-                                      .edge = cna_f32_gemm_edge_6x16__avx2,
-                                      .edge_cols = 4,
-                                      .edge_panels = 4};
-    all[count++] = (cna_gemm_ukernel){.mr = 6, .nr = 16, .fn = cna_f32_gemm_ukernel_6x16__avx2};
+    all[count++] = avx2_6x16;
+    all[count] = avx2_6x16;
+    all[count++].edge = NULL;
   }
 #if defined(__x86_64__)
   if (cpu_has_avx512f())
