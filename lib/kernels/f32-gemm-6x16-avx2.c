@@ -209,24 +209,15 @@ static inline __attribute__((always_inline)) void edge_panels(const cna_gemm_edg
   const float *a = e->a + p0 * e->a_stride, *b = e->b;
   /* 8 floats from each k step's 6: the last step's reads stop at the
    * panel's end (masked), the others spill into the next step's. */
-  for (size_t k = 0; k + 1 < e->kc; k++, a += 6, b += e->ldb) {
+  for (size_t k = 0; k < e->kc; k++, a += 6, b += e->ldb) {
+    const int last = k + 1 == e->kc;
     __m256 bj[4];
     #pragma GCC unroll 4
     for (int j = 0; j < C; j++) bj[j] = _mm256_broadcast_ss(b + j);
     #pragma GCC unroll 4
     for (int p = 0; p < P; p++) {
-      const __m256 w = _mm256_loadu_ps(a + (size_t)p * e->a_stride);
-      #pragma GCC unroll 4
-      for (int j = 0; j < C; j++) acc[p][j] = _mm256_fmadd_ps(w, bj[j], acc[p][j]);
-    }
-  }
-  if (e->kc > 0) {
-    __m256 bj[4];
-    #pragma GCC unroll 4
-    for (int j = 0; j < C; j++) bj[j] = _mm256_broadcast_ss(b + j);
-    #pragma GCC unroll 4
-    for (int p = 0; p < P; p++) {
-      const __m256 w = _mm256_maskload_ps(a + (size_t)p * e->a_stride, six);
+      const float *w_at = a + (size_t)p * e->a_stride;
+      const __m256 w = last ? _mm256_maskload_ps(w_at, six) : _mm256_loadu_ps(w_at);
       #pragma GCC unroll 4
       for (int j = 0; j < C; j++) acc[p][j] = _mm256_fmadd_ps(w, bj[j], acc[p][j]);
     }
