@@ -1,14 +1,13 @@
 /* Winograd F(4x4, 3x3) input and output transforms with AVX2: the 16
  * tiles of a group (16 lanes of the GEMM's B panels) as two halves of 8, one
- * ymm each. The input patches are gathered from zero-padded rows (no
- * bounds checks); the output tiles are transposed in registers and stored
- * a tile row (16 bytes) at a time, lane by lane where a tile crosses the
- * edge. The same arithmetic, in the same order, as the portable transforms
+ * ymm each. The input patches are loaded from zero-padded rows (no
+ * bounds checks) a patch row at a time and transposed in registers; the
+ * output tiles are transposed in registers and stored a tile row (16
+ * bytes) at a time, lane by lane where a tile crosses the edge. The same arithmetic, in the same order, as the portable transforms
  * (f32-winograd-4x4-3x3.c), whose contracts these follow (kernels.h).
  * Compiled with -mavx2 -mfma for this file alone; chosen only where the
  * CPU and the OS support it (kernels/dispatch.c). */
 #include <immintrin.h>
-#include <stdint.h>
 
 #include "kernels/kernels.h"
 
@@ -52,6 +51,32 @@ static inline void at6(const __m256 m[6], __m256 y[4]) {
       m[5]);
 }
 
+/* Row r of the 6x6 patches of 8 tiles, one vector per column q (lane l:
+ * the tile whose patch starts at row + at[l]): each tile's columns 0-3 in
+ * one 16-byte load and 4-5 in one 8-byte load, tiles l and l + 4 in one
+ * register, then transposed with unpacks and shuffles. Zen 3's gathers
+ * took ~25 cycles each; these take 12 loads and 12 shuffles a row. */
+static inline void patch_row(const float *row, const size_t at[HALF], __m256 d[6]) {
+  __m256 lo[4], hi[4];
+  for (int l = 0; l < 4; l++) {
+    lo[l] = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(row + at[l])),
+                                 _mm_loadu_ps(row + at[l + 4]), 1);
+    const __m128 a = _mm_castpd_ps(_mm_load_sd((const double *)(row + at[l] + 4)));
+    const __m128 b = _mm_castpd_ps(_mm_load_sd((const double *)(row + at[l + 4] + 4)));
+    hi[l] = _mm256_insertf128_ps(_mm256_castps128_ps256(a), b, 1);
+  }
+  /* [l0 q0, l1 q0, l0 q1, l1 q1 | the same for lanes 4 and 5], and so on. */
+  const __m256 t0 = _mm256_unpacklo_ps(lo[0], lo[1]), t1 = _mm256_unpackhi_ps(lo[0], lo[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(lo[2], lo[3]), t3 = _mm256_unpackhi_ps(lo[2], lo[3]);
+  const __m256 u0 = _mm256_unpacklo_ps(hi[0], hi[1]), u2 = _mm256_unpacklo_ps(hi[2], hi[3]);
+  d[0] = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
+  d[1] = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+  d[2] = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
+  d[3] = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+  d[4] = _mm256_shuffle_ps(u0, u2, _MM_SHUFFLE(1, 0, 1, 0));
+  d[5] = _mm256_shuffle_ps(u0, u2, _MM_SHUFFLE(3, 2, 3, 2));
+}
+
 void cna_f32_winograd43_input__avx2(const float *restrict input, size_t in_channels,
                                     size_t in_height, size_t in_width, size_t pad_top,
                                     size_t pad_left, size_t tiles_w, size_t t0, size_t count,
@@ -61,30 +86,26 @@ void cna_f32_winograd43_input__avx2(const float *restrict input, size_t in_chann
   const size_t xi_stride = (count + lanes - 1) / lanes * lanes * in_channels;
   const size_t ty0 = t0 / tiles_w, ty1 = (t0 + count - 1) / tiles_w;
   const size_t rows = 4 * (ty1 - ty0) + 6, wp = 4 * tiles_w + 2;
-  if (rows * wp > INT32_MAX) { /* beyond 32-bit gather indices: a huge row */
-    cna_f32_winograd43_input(input, in_channels, in_height, in_width, pad_top, pad_left,
-                             tiles_w, t0, count, lanes, v, scratch);
-    return;
-  }
   for (size_t c = 0; c < in_channels; c++) {
     const float *plane = input + c * in_height * in_width;
     cna_f32_winograd43_pad_rows(plane, in_height, in_width, pad_top, pad_left, 4 * ty0, rows, wp,
                                 scratch);
     for (size_t p = 0; p < groups; p++) {
-      int at[LANES];
+      /* Where each lane's patch starts in scratch (lanes past count read
+       * the first patch: their columns are never stored back). */
+      size_t at[LANES];
       for (int l = 0; l < LANES; l++) {
         const size_t t = p * LANES + (size_t)l < count ? t0 + p * LANES + (size_t)l : t0;
-        at[l] = (int)(4 * (t / tiles_w - ty0) * wp + 4 * (t % tiles_w));
+        at[l] = 4 * (t / tiles_w - ty0) * wp + 4 * (t % tiles_w);
       }
       float *out = v + cna_winograd43_v_offset(p, c, in_channels, lanes);
       for (int h = 0; h < 2; h++) {
-        const __m256i index = _mm256_loadu_si256((const __m256i *)(at + h * HALF));
-        __m256 tmp[6][6];
+        __m256 d[6][6], tmp[6][6];
+        for (int r = 0; r < 6; r++) patch_row(scratch + (size_t)r * wp, at + h * HALF, d[r]);
         for (int q = 0; q < 6; q++) {
-          __m256 d[6], y[6];
-          for (int r = 0; r < 6; r++)
-            d[r] = _mm256_i32gather_ps(scratch + (size_t)r * wp + (size_t)q, index, 4);
-          bt6(d, y);
+          __m256 col[6], y[6];
+          for (int r = 0; r < 6; r++) col[r] = d[r][q];
+          bt6(col, y);
           for (int r = 0; r < 6; r++) tmp[r][q] = y[r];
         }
         for (int r = 0; r < 6; r++) {
