@@ -640,6 +640,7 @@ START_TEST(winograd_transforms_match_portable) {
       /* channels in_h in_w pad t0 count */
       {3, 12, 12, 1, 0, 9},   {2, 15, 17, 0, 1, 12}, {5, 18, 18, 2, 3, 20},
       {1, 56, 56, 1, 13, 48}, {4, 7, 30, 1, 5, 16},  {2, 9, 9, 1, 0, 1},
+      {2, 6, 5, 1, 0, 4}, /* rows narrower than a vector */
   };
   unsigned seed = 41;
   for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
@@ -655,10 +656,15 @@ START_TEST(winograd_transforms_match_portable) {
     /* Panels of 16 lanes (AVX2, NEON) and of 32 (AVX-512): the dispatched
      * transform against the portable one, and each value where the panels
      * of 16 have it (v16, the portable transform's). */
-    float *v16 = calloc(36 * ld * ch, sizeof *v16);
+    /* The 36 matrices an odd number of 64-byte lines apart (no shared L1
+     * set), no closer than their size. */
+    const size_t stride16 = cna_winograd43_stride(ch, ld);
+    ck_assert(stride16 >= ch * ld && stride16 % 16 == 0 && stride16 / 16 % 2 == 1);
+    float *v16 = calloc(36 * stride16, sizeof *v16);
     cna_f32_winograd43_input(x, ch, h, w, pad, pad, tiles_w, t0, count, 16, v16, s1);
     for (size_t lanes = 16; lanes <= 32; lanes += 16) {
-      const size_t vld = (count + lanes - 1) / lanes * lanes, vn = 36 * vld * ch;
+      const size_t vld = (count + lanes - 1) / lanes * lanes;
+      const size_t stride = cna_winograd43_stride(ch, vld), vn = 36 * stride;
       float *v1 = calloc(vn, sizeof *v1), *v2 = calloc(vn, sizeof *v2);
       cna_f32_winograd43_input(x, ch, h, w, pad, pad, tiles_w, t0, count, lanes, v1, s1);
       kernels->winograd_input(x, ch, h, w, pad, pad, tiles_w, t0, count, lanes, v2, s2);
@@ -667,8 +673,8 @@ START_TEST(winograd_transforms_match_portable) {
         for (size_t p = 0; p < panels; p++)
           for (size_t k = 0; k < ch; k++)
             for (size_t l = 0; l < 16 && p * 16 + l < count; l++) {
-              const size_t i = xi * vld * ch + cna_winograd43_v_offset(p, k, ch, lanes) + l;
-              const size_t i16 = xi * ld * ch + (p * ch + k) * 16 + l;
+              const size_t i = xi * stride + cna_winograd43_v_offset(p, k, ch, lanes) + l;
+              const size_t i16 = xi * stride16 + (p * ch + k) * 16 + l;
               ck_assert_msg(memcmp(&v1[i], &v2[i], sizeof v1[i]) == 0,
                             "%s input transform, %zu lanes, case %zu: %g vs %g", kernels->isa,
                             lanes, t, (double)v1[i], (double)v2[i]);
@@ -680,7 +686,7 @@ START_TEST(winograd_transforms_match_portable) {
     }
     free(v16);
     /* Output: M with out = ch channels, [xi][o][ld]. */
-    const size_t mn = 36 * ch * ld, plane = oh * ow;
+    const size_t mn = 36 * cna_winograd43_stride(ch, ld), plane = oh * ow;
     float *m = malloc(mn * sizeof *m), bias[8];
     for (size_t i = 0; i < mn; i++) m[i] = uniform(&seed);
     m[5] = NAN, m[mn - 1] = -INFINITY;

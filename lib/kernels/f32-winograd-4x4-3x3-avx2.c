@@ -77,19 +77,50 @@ static inline void patch_row(const float *row, const size_t at[HALF], __m256 d[6
   d[5] = _mm256_shuffle_ps(u0, u2, _MM_SHUFFLE(3, 2, 3, 2));
 }
 
+/* cna_f32_winograd43_pad_rows in 32-byte moves: zeros over the borders
+ * first, then the row copied over them in blocks of 8, the last block
+ * overlapping the one before (a 56-wide row took three library calls, a
+ * third of the transform's time). Rows narrower than 8 go to the portable
+ * function. */
+static void pad_rows(const float *restrict plane, size_t in_height, size_t in_width,
+                     size_t pad_top, size_t pad_left, size_t y0, size_t rows, size_t wp,
+                     float *restrict scratch) {
+  const size_t copy_w = in_width + pad_left < wp ? in_width : wp - pad_left;
+  if (copy_w < 8) {
+    cna_f32_winograd43_pad_rows(plane, in_height, in_width, pad_top, pad_left, y0, rows, wp,
+                                scratch);
+    return;
+  }
+  const __m256 zero = _mm256_setzero_ps();
+  for (size_t r = 0; r < rows; r++) {
+    float *dst = scratch + r * wp;
+    const ptrdiff_t iy = (ptrdiff_t)(y0 + r) - (ptrdiff_t)pad_top;
+    const int inside = iy >= 0 && iy < (ptrdiff_t)in_height;
+    const size_t left = inside ? pad_left : wp, right = inside ? pad_left + copy_w : wp;
+    for (size_t x = 0; x < left; x += 8) _mm256_storeu_ps(dst + (x + 8 <= wp ? x : wp - 8), zero);
+    for (size_t x = right; x < wp; x += 8)
+      _mm256_storeu_ps(dst + (x + 8 <= wp ? x : wp - 8), zero);
+    if (!inside) continue;
+    const float *src = plane + (size_t)iy * in_width;
+    for (size_t x = 0; x + 8 < copy_w; x += 8)
+      _mm256_storeu_ps(dst + pad_left + x, _mm256_loadu_ps(src + x));
+    _mm256_storeu_ps(dst + pad_left + copy_w - 8, _mm256_loadu_ps(src + copy_w - 8));
+  }
+}
+
 void cna_f32_winograd43_input__avx2(const float *restrict input, size_t in_channels,
                                     size_t in_height, size_t in_width, size_t pad_top,
                                     size_t pad_left, size_t tiles_w, size_t t0, size_t count,
                                     size_t lanes, float *restrict v, float *restrict scratch) {
   /* Groups of 16 tiles in panels of `lanes`. */
   const size_t groups = (count + LANES - 1) / LANES;
-  const size_t xi_stride = (count + lanes - 1) / lanes * lanes * in_channels;
+  const size_t xi_stride =
+      cna_winograd43_stride(in_channels, (count + lanes - 1) / lanes * lanes);
   const size_t ty0 = t0 / tiles_w, ty1 = (t0 + count - 1) / tiles_w;
   const size_t rows = 4 * (ty1 - ty0) + 6, wp = 4 * tiles_w + 2;
   for (size_t c = 0; c < in_channels; c++) {
     const float *plane = input + c * in_height * in_width;
-    cna_f32_winograd43_pad_rows(plane, in_height, in_width, pad_top, pad_left, 4 * ty0, rows, wp,
-                                scratch);
+    pad_rows(plane, in_height, in_width, pad_top, pad_left, 4 * ty0, rows, wp, scratch);
     for (size_t p = 0; p < groups; p++) {
       /* Where each lane's patch starts in scratch (lanes past count read
        * the first patch: their columns are never stored back). */
@@ -123,7 +154,7 @@ void cna_f32_winograd43_output__avx2(const float *restrict m, size_t out_channel
                                      size_t t0, size_t count, size_t tiles_w, size_t out_height,
                                      size_t out_width, const float *restrict bias,
                                      const float *residual, int relu, float *output) {
-  const size_t xi_stride = out_channels * ld;
+  const size_t xi_stride = cna_winograd43_stride(out_channels, ld);
   const size_t plane_size = out_height * out_width;
   const __m128 zero = _mm_setzero_ps();
   for (size_t p = 0; p * LANES < count; p++) {

@@ -58,7 +58,8 @@ void cna_f32_winograd43_input__avx512(const float *restrict input, size_t in_cha
                                       size_t lanes, float *restrict v, float *restrict scratch) {
   /* Groups of 16 tiles in panels of `lanes`. */
   const size_t groups = (count + LANES - 1) / LANES;
-  const size_t xi_stride = (count + lanes - 1) / lanes * lanes * in_channels;
+  const size_t xi_stride =
+      cna_winograd43_stride(in_channels, (count + lanes - 1) / lanes * lanes);
   const size_t ty0 = t0 / tiles_w, ty1 = (t0 + count - 1) / tiles_w;
   const size_t rows = 4 * (ty1 - ty0) + 6, wp = 4 * tiles_w + 2;
   if (rows * wp > INT32_MAX) { /* beyond 32-bit gather indices: a huge row */
@@ -103,7 +104,7 @@ void cna_f32_winograd43_output__avx512(const float *restrict m, size_t out_chann
                                        size_t out_height, size_t out_width,
                                        const float *restrict bias, const float *residual,
                                        int relu, float *output) {
-  const size_t xi_stride = out_channels * ld;
+  const size_t xi_stride = cna_winograd43_stride(out_channels, ld);
   const size_t plane_size = out_height * out_width;
   if (plane_size > INT32_MAX) { /* beyond 32-bit gather indices */
     cna_f32_winograd43_output(m, out_channels, ld, t0, count, tiles_w, out_height, out_width,

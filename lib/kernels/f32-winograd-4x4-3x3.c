@@ -87,7 +87,8 @@ void cna_f32_winograd43_input(const float *restrict input, size_t in_channels,
                               size_t lanes, float *restrict v, float *restrict scratch) {
   /* Groups of 16 tiles in panels of `lanes`. */
   const size_t groups = (count + LANES - 1) / LANES;
-  const size_t xi_stride = (count + lanes - 1) / lanes * lanes * in_channels;
+  const size_t xi_stride =
+      cna_winograd43_stride(in_channels, (count + lanes - 1) / lanes * lanes);
   /* The input rows under the tiles, zero-padded into scratch (width wp),
    * so that each lane reads its 6x6 patch without bounds checks. */
   const size_t ty0 = t0 / tiles_w, ty1 = (t0 + count - 1) / tiles_w;
@@ -142,7 +143,7 @@ void cna_f32_winograd43_output(const float *restrict m, size_t out_channels, siz
                                size_t t0, size_t count, size_t tiles_w, size_t out_height,
                                size_t out_width, const float *restrict bias,
                                const float *residual, int relu, float *output) {
-  const size_t xi_stride = out_channels * ld;
+  const size_t xi_stride = cna_winograd43_stride(out_channels, ld);
   for (size_t o = 0; o < out_channels; o++) {
     const float b = bias != NULL ? bias[o] : 0.0f;
     float *plane = output + o * out_height * out_width;

@@ -309,7 +309,8 @@ static size_t conv2d_workspace(const cna__layer *layer, const cna__shape *inputs
   }
   /* V and M of one task, and the input transform's padded rows. */
   const size_t tiles = winograd_tiles(layer, &inputs[0], kernels);
-  return 36 * (inputs[0].c + layer->out.c) * tiles +
+  return 36 * (cna_winograd43_stride(inputs[0].c, tiles) +
+                cna_winograd43_stride(layer->out.c, tiles)) +
          cna_f32_winograd43_input_scratch((layer->out.w + 3) / 4, tiles);
 }
 
@@ -345,17 +346,19 @@ static void winograd_task(void *ctx, size_t task, size_t thread) {
   const size_t ld = (count + uk->nr - 1) / uk->nr * uk->nr; /* columns of V and M */
   const size_t live = (count + 15) / 16 * 16; /* what the input transform wrote */
   const size_t kc_max = cna_f32_gemm_kc(&j->kernels->gemm_blocking, j->in_c);
-  /* M holds this task's rows only: 36 x rows x ld. */
-  float *v = j->args->workspace[thread], *m = v + 36 * j->in_c * ld;
-  float *scratch = m + 36 * j->out_c * ld;
+  /* M holds this task's rows only: 36 matrices of rows x ld. */
+  const size_t v_stride = cna_winograd43_stride(j->in_c, ld);
+  const size_t m_stride = cna_winograd43_stride(rows, ld);
+  float *v = j->args->workspace[thread], *m = v + 36 * v_stride;
+  float *scratch = m + 36 * m_stride;
   const size_t out_plane = l->out.h * l->out.w;
   j->kernels->winograd_input(j->args->inputs[0] + image * j->in_c * in->h * in->w, j->in_c, in->h,
                            in->w, (size_t)l->attrs.pad_top, (size_t)l->attrs.pad_left,
                            j->tiles_w, t0, count, uk->nr, v, scratch);
   for (size_t xi = 0; xi < 36; xi++) {
     const float *a = j->prep->packed + xi * j->prep->packed_group;
-    const float *b = v + xi * j->in_c * ld;
-    float *c = m + xi * rows * ld;
+    const float *b = v + xi * v_stride;
+    float *c = m + xi * m_stride;
     /* Rows outside (as in f32-gemm-blocked.c): a row panel of U stays
      * in L1 while it meets each panel of V (all of them in L2). */
     for (size_t pc = 0; pc < j->in_c; pc += kc_max) {
