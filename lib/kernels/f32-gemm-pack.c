@@ -143,7 +143,16 @@ static inline void copy_panel_row(float *restrict dst, const float *restrict src
  * writes are one stream, the reads kc short ones (row by row, across all
  * panels, the writes were as many streams as panels, kc * NR floats
  * apart: 16x3025x64, SqueezeNet's first squeeze layer, 0.089 -> 0.068 ms
- * for the whole product). */
+ * for the whole product). The kc reads are more streams than the hardware
+ * prefetchers follow: each row's next panel is prefetched while this one
+ * is copied (Zen 3, B in L3: 64x3136x256 0.86x the time, 128x784x512
+ * 0.92x; with a batch norm applied as it packs, 0.66-0.80x). */
+/* How far ahead to prefetch in a row of ld floats, from column col of a
+ * panel of nr: to the next panel, or nowhere past the row's end. */
+static inline size_t next_panel(size_t ld, size_t col, size_t nr) {
+  return col + nr < ld ? nr : 0;
+}
+
 #define PACK_MATRIX(NR)                                                                   \
   static void pack_matrix##NR(const float *restrict data, size_t ld, size_t k0, size_t kc, \
                               size_t n0, size_t nc, float *restrict packed) {            \
@@ -151,7 +160,11 @@ static inline void copy_panel_row(float *restrict dst, const float *restrict src
     for (size_t j = 0; j < whole; j++) {                                                  \
       const float *restrict src = data + k0 * ld + n0 + j * NR;                           \
       float *restrict dst = packed + j * kc * NR;                                         \
-      for (size_t q = 0; q < kc; q++, src += ld, dst += NR) copy_panel_row(dst, src, NR); \
+      const size_t ahead = next_panel(ld, n0 + j * NR, NR);                               \
+      for (size_t q = 0; q < kc; q++, src += ld, dst += NR) {                             \
+        __builtin_prefetch(src + ahead);                                                  \
+        copy_panel_row(dst, src, NR);                                                     \
+      }                                                                                   \
     }                                                                                     \
     for (size_t q = 0; tail != 0 && q < kc; q++) {                                        \
       const float *restrict src = data + (k0 + q) * ld + n0 + whole * NR;                 \
@@ -206,8 +219,8 @@ static inline void prologue_piece(float *restrict dst, const float *restrict src
  * operations as the layers' (no contraction: this file is built without
  * FMA flags, and the batch-norm kernel writes x * scale + shift the same
  * way), so a fused step's output is bit-identical. Panel after panel, as
- * pack_matrix, over chunks of rows whose starts (each in its part) are
- * looked up once. */
+ * pack_matrix (prefetching the same way), over chunks of rows whose starts
+ * (each in its part) are looked up once. */
 static void pack_matrix_prologue(const cna_gemm_b_source *b, size_t ld, size_t k0, size_t kc,
                                  size_t n0, size_t nc, size_t nr, float *restrict packed) {
   enum { CHUNK = 64 };
@@ -218,8 +231,11 @@ static void pack_matrix_prologue(const cna_gemm_b_source *b, size_t ld, size_t k
     for (size_t j0 = 0; j0 < nc; j0 += nr) {
       const size_t cols = nc - j0 < nr ? nc - j0 : nr;
       float *restrict dst = packed + j0 * kc + q0 * nr; /* panel j0 / nr, row q0 */
-      for (size_t q = 0; q < count; q++, dst += nr)
+      const size_t ahead = next_panel(ld, n0 + j0, nr);
+      for (size_t q = 0; q < count; q++, dst += nr) {
+        __builtin_prefetch(rows[q] + j0 + ahead);
         prologue_piece(dst, rows[q] + j0, cols, nr, b, k0 + q0 + q);
+      }
     }
   }
 }
