@@ -718,6 +718,8 @@ START_TEST(conv_packing_matches_im2col) {
       {2, 8, 8, 1, 1, 2, 2, 0, 0, 1, 0},   {3, 13, 11, 3, 2, 1, 3, 2, 1, 2, 0},
       {2, 7, 7, 5, 5, 1, 1, 2, 2, 1, 0},   {3, 23, 23, 11, 11, 4, 4, 0, 0, 1, 0},
       {5, 6, 6, 1, 1, 1, 1, 0, 0, 1, 0},   {1, 1, 1, 3, 3, 1, 1, 1, 1, 1, 0},
+      /* rows too wide for the padded band: packed run by run */
+      {1, 3, 1500, 3, 3, 1, 1, 1, 1, 1, 0},
   };
   unsigned seed = 3;
   for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
