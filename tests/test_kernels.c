@@ -925,14 +925,15 @@ START_TEST(conv_partitions_give_identical_outputs) {
 }
 END_TEST
 
-/* Runs a net with 1..3 threads: every output bit must be the same. */
+/* Runs a net with 1..3 threads, at batch 2 and at batch 1 (where the
+ * threads split single images): every output bit must be the same. */
 START_TEST(thread_counts_give_identical_outputs) {
   static const char *const archs[] = {"resnet20", "squeezenet1_1", "densenet121"};
   /* Under emulation densenet121 stays out: threads there share two emulated
    * cores and it takes minutes. */
   const size_t count = sizeof archs / sizeof archs[0] - (cna_test_emulated() ? 1 : 0);
   for (size_t a = 0; a < count; a++) {
-    float *first = NULL;
+    float *first = NULL, *first1 = NULL;
     for (int threads = 1; threads <= 3; threads++) {
       cna_options *opts;
       cna_net *net;
@@ -945,20 +946,24 @@ START_TEST(thread_counts_give_identical_outputs) {
       ck_assert_ok(cna_net_output_size(net, &out));
       const size_t in = shape[0] * shape[1] * shape[2];
       float *x = malloc(2 * in * sizeof *x), *y = malloc(2 * out * sizeof *y);
+      float *y1 = malloc(out * sizeof *y1);
       unsigned seed = 11;
       for (size_t i = 0; i < 2 * in; i++) x[i] = uniform(&seed);
       ck_assert_ok(cna_net_forward(net, x, 2, y));
+      ck_assert_ok(cna_net_forward(net, x + in, 1, y1));
       if (first == NULL) {
-        first = y;
+        first = y, first1 = y1;
       } else {
         ck_assert_msg(memcmp(first, y, 2 * out * sizeof *y) == 0,
                       "%s: %d threads changed the output", archs[a], threads);
-        free(y);
+        ck_assert_msg(memcmp(first1, y1, out * sizeof *y1) == 0,
+                      "%s: %d threads changed the output at batch 1", archs[a], threads);
+        free(y), free(y1);
       }
       free(x);
       cna_net_destroy(net);
     }
-    free(first);
+    free(first), free(first1);
   }
 }
 END_TEST
