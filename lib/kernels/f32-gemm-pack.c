@@ -235,6 +235,12 @@ static void pack_conv(const cna_conv2d_params *p, const float *restrict input, s
   }
 }
 
+/* How far ahead to prefetch in a row of ld floats, from column col of a
+ * panel of nr: to the next panel, or nowhere past the row's end. */
+static inline size_t next_panel(size_t ld, size_t col, size_t nr) {
+  return col + nr < ld ? nr : 0;
+}
+
 /* A plain matrix's rows k0.. and columns n0.. into panels of NR columns,
  * whole panels as fixed-size copies, one panel after the other: the
  * writes are one stream, the reads kc short ones (row by row, across all
@@ -244,12 +250,6 @@ static void pack_conv(const cna_conv2d_params *p, const float *restrict input, s
  * prefetchers follow: each row's next panel is prefetched while this one
  * is copied (Zen 3, B in L3: 64x3136x256 0.86x the time, 128x784x512
  * 0.92x; with a batch norm applied as it packs, 0.66-0.80x). */
-/* How far ahead to prefetch in a row of ld floats, from column col of a
- * panel of nr: to the next panel, or nowhere past the row's end. */
-static inline size_t next_panel(size_t ld, size_t col, size_t nr) {
-  return col + nr < ld ? nr : 0;
-}
-
 #define PACK_MATRIX(NR)                                                                   \
   static void pack_matrix##NR(const float *restrict data, size_t ld, size_t k0, size_t kc, \
                               size_t n0, size_t nc, float *restrict packed) {            \
