@@ -3,7 +3,8 @@
  * ymm each. The input patches are loaded from zero-padded rows (no
  * bounds checks) a patch row at a time and transposed in registers; the
  * output tiles are transposed in registers and stored a tile row (16
- * bytes) at a time, lane by lane where a tile crosses the edge. The same arithmetic, in the same order, as the portable transforms
+ * bytes) at a time, lane by lane where a tile crosses the edge. The same
+ * arithmetic, in the same order, as the portable transforms
  * (f32-winograd-4x4-3x3.c), whose contracts these follow (kernels.h).
  * Compiled with -mavx2 -mfma for this file alone; chosen only where the
  * CPU and the OS support it (kernels/dispatch.c). */
@@ -55,7 +56,8 @@ static inline void at6(const __m256 m[6], __m256 y[4]) {
  * the tile whose patch starts at row + at[l]): each tile's columns 0-3 in
  * one 16-byte load and 4-5 in one 8-byte load, tiles l and l + 4 in one
  * register, then transposed with unpacks and shuffles. Zen 3's gathers
- * took ~25 cycles each; these take 12 loads and 12 shuffles a row. */
+ * took ~25 cycles each (six per row); these take 16 loads, 8 inserts and
+ * 12 shuffles a row. */
 static inline void patch_row(const float *row, const size_t at[HALF], __m256 d[6]) {
   __m256 lo[4], hi[4];
   for (int l = 0; l < 4; l++) {

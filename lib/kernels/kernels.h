@@ -351,10 +351,10 @@ void cna_f32_winograd43_weights(size_t out_channels, size_t in_channels,
 /* V for tiles t0..t0+count (4x4 output tiles numbered row by row, tiles_w
  * per row) of in_channels planes: for each xi, count rounded up to `lanes`
  * columns (a multiple of 16: the Winograd micro-kernel's nr) packed as the
- * GEMM's B panels ([xi][panel][c][lanes], the 36 products'
- * cna_winograd43_stride(in_channels, columns) floats apart). Columns past count up to a
- * multiple of 16 hold finite copies; the rest of a panel is not written
- * (the micro-kernel's narrow tile does not read it). scratch:
+ * GEMM's B panels ([xi][panel][c][lanes], the 36 products
+ * cna_winograd43_stride(in_channels, columns) floats apart). Columns past
+ * count up to a multiple of 16 hold finite copies; the rest of a panel is
+ * not written (the micro-kernel's narrow tile does not read it). scratch:
  * cna_f32_winograd43_input_scratch(tiles_w, count) floats. */
 void cna_f32_winograd43_input(const float *restrict input, size_t in_channels,
                               size_t in_height, size_t in_width, size_t pad_top,
@@ -391,9 +391,8 @@ size_t cna_f32_winograd43_input_scratch(size_t tiles_w, size_t count);
 
 /* Output tiles from M ([xi][out][ld], the 36 products
  * cna_winograd43_stride(out_channels, ld) floats apart; column j = tile
- * t0 + j) plus bias,
- * plus residual (same layout as output, may be NULL), ReLU'd if relu,
- * cropped to out_height x out_width. */
+ * t0 + j) plus bias, plus residual (same layout as output, may be NULL),
+ * ReLU'd if relu, cropped to out_height x out_width. */
 void cna_f32_winograd43_output(const float *restrict m, size_t out_channels, size_t ld,
                                size_t t0, size_t count, size_t tiles_w, size_t out_height,
                                size_t out_width, const float *restrict bias,
