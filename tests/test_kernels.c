@@ -172,6 +172,55 @@ START_TEST(convolution_through_gemm_matches_direct) {
 }
 END_TEST
 
+/* The grouped direct kernel with a residual and a ReLU fused (the add and
+ * the ReLU after the convolution join its step): the bias is added in the
+ * kernel, the residual and the ReLU on the way out, in that order. Against
+ * the direct reference plus the residual, with values of both signs. */
+START_TEST(grouped_convolution_fuses_a_residual) {
+  enum { C = 16, H = 13, W = 12, BATCH = 2 };
+  cna_builder *b;
+  cna_net *net;
+  ck_assert_ok(cna_builder_create(&b));
+  ck_assert_ok(cna_builder_input(b, "x", C, H, W));
+  ck_assert_ok(cna_builder_conv2d_ex(b, "conv", "x", C, 3, 3, 1, 1, 1, 1, 1, 1, 4, 1));
+  ck_assert_ok(cna_builder_add(b, "sum", "conv", "x"));
+  ck_assert_ok(cna_builder_relu(b, "out", NULL));
+  ck_assert_ok(cna_builder_build(b, NULL, &net));
+  cna_builder_destroy(b);
+  unsigned seed = 7;
+  size_t wi, bi;
+  ck_assert_ok(cna_net_find_tensor(net, "conv.weight", &wi));
+  ck_assert_ok(cna_net_find_tensor(net, "conv.bias", &bi));
+  enum { NW = C * (C / 4) * 9 };
+  static float w[NW], bias[C], x[BATCH * C * H * W], y[BATCH * C * H * W], want[C * H * W];
+  for (size_t i = 0; i < NW; i++) w[i] = uniform(&seed) * 0.3f;
+  for (size_t i = 0; i < C; i++) bias[i] = uniform(&seed);
+  for (size_t i = 0; i < BATCH * C * H * W; i++) x[i] = uniform(&seed);
+  ck_assert_ok(cna_net_set_tensor(net, wi, w, NW));
+  ck_assert_ok(cna_net_set_tensor(net, bi, bias, C));
+  ck_assert_ok(cna_net_forward(net, x, BATCH, y));
+  const cna_conv2d_params p = {.in_channels = C, .in_height = H, .in_width = W,
+                               .out_channels = C, .out_height = H, .out_width = W,
+                               .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1,
+                               .pad_top = 1, .pad_left = 1, .dilation_h = 1, .dilation_w = 1,
+                               .groups = 4};
+  size_t zeros = 0;
+  for (size_t image = 0; image < BATCH; image++) {
+    const float *xi = x + image * C * H * W;
+    cna_f32_conv2d__scalar(&p, xi, w, bias, want);
+    for (size_t i = 0; i < C * H * W; i++) {
+      const float v = want[i] + xi[i], expect = v < 0.0f ? 0.0f : v;
+      zeros += expect == 0.0f;
+      ck_assert_msg(fabsf(y[image * C * H * W + i] - expect) <= tolerance(36) * 2.0f,
+                    "%s image %zu output %zu: %g vs %g", cna_isa(), image, i,
+                    (double)y[image * C * H * W + i], (double)expect);
+    }
+  }
+  ck_assert(zeros > 0 && zeros < BATCH * C * H * W); /* the ReLU cut some, not all */
+  cna_net_destroy(net);
+}
+END_TEST
+
 START_TEST(whole_nets_agree_with_the_scalar_path) {
   /* Needs each test in a process of its own (Check's default), so that the
    * scalar children run before this process chooses its kernels. */
@@ -1147,6 +1196,7 @@ Suite *cna_test_kernels_suite(void) {
   tcase_add_test(tc, prepared_weights_follow_set_tensor);
   tcase_add_test(tc, workspace_is_planned);
   tcase_add_test(tc, large_blocks_start_on_a_huge_page);
+  tcase_add_test(tc, grouped_convolution_fuses_a_residual);
   tcase_add_test(tc, whole_nets_agree_with_the_scalar_path);
   tcase_add_test(tc, batch_norm_prologue_matches_the_unfused_layers);
   tcase_add_test(tc, concat_written_in_place_by_its_producers);

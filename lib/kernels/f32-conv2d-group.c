@@ -10,9 +10,10 @@
  * ((ky * dh) % s, (kx * dw) % s) at v + (ky * dh / s) * wq + kx * dw / s:
  * contiguous in v for every stride. An ISA micro-kernel sweeps v in whole
  * vectors for 4 or 8 output channels at a time (the wq - out_width virtual
- * columns past each row are computed and dropped); this file does the
- * padding, the weight layout, and the bias / residual / ReLU on the way
- * out. */
+ * columns past each row are computed and dropped) and adds the bias and
+ * the ReLU in registers; this file does the padding, the weight layout,
+ * and drops the virtual columns (adding a residual, then the ReLU, when
+ * one is fused). */
 #include <string.h>
 
 #include "kernels/kernels.h"
@@ -77,16 +78,29 @@ void cna_f32_conv2d_group_pack(const cna_conv2d_params *p, const float *restrict
           }
 }
 
-/* One output row: bias, then the residual, then ReLU (NaN stays). The
- * residual may be the output itself (the plan adds in place). */
-static void finish_row(const float *restrict src, float b, const float *add, int relu,
-                       size_t n, float *dst) {
-  if (add != NULL)
-    for (size_t x = 0; x < n; x++) dst[x] = src[x] + b + add[x];
-  else
-    for (size_t x = 0; x < n; x++) dst[x] = src[x] + b;
-  if (relu)
-    for (size_t x = 0; x < n; x++) dst[x] = dst[x] < 0.0f ? 0.0f : dst[x];
+/* Phase-splits one input row of stride s into the s phase planes of its
+ * padded row (row: phase 0's, the others phase floats apart): padded
+ * column pad_left + x goes to phase (pad_left + x) % s at (pad_left + x) / s. */
+static void split_row(const float *restrict src, size_t width, size_t s, size_t pad_left,
+                      size_t phase, float *restrict row) {
+  if (s == 2) {
+    /* The zoo's stride: both phases in one pass, which compilers turn into
+     * vector deinterleaves. */
+    float *restrict even = row + pad_left % 2 * phase + pad_left / 2;
+    float *restrict odd = row + (pad_left + 1) % 2 * phase + (pad_left + 1) / 2;
+    const size_t pairs = width / 2;
+    for (size_t i = 0; i < pairs; i++) {
+      even[i] = src[2 * i];
+      odd[i] = src[2 * i + 1];
+    }
+    if (width % 2 != 0) even[pairs] = src[width - 1];
+    return;
+  }
+  for (size_t r = 0; r < s; r++) { /* phase by phase, strided reads */
+    const size_t x0 = (r + s - pad_left % s) % s;
+    float *to = row + r * phase + (pad_left + x0) / s;
+    for (size_t x = x0; x < width; x += s) *to++ = src[x];
+  }
 }
 
 void cna_f32_conv2d_group(cna_conv2d_group_kernel kernel, const cna_conv2d_params *p,
@@ -104,23 +118,10 @@ void cna_f32_conv2d_group(cna_conv2d_group_kernel kernel, const cna_conv2d_param
       const float *src = input + (ci * p->in_height + y) * p->in_width;
       const size_t py = y + p->pad_top;
       float *row = dst + (py % s * s) * phase + py / s * g.wq;
-      if (s == 1) {
+      if (s == 1)
         memcpy(row + p->pad_left, src, p->in_width * sizeof *src);
-        continue;
-      }
-      /* Column pad_left + x goes to phase (pad_left + x) % s, at
-       * (pad_left + x) / s: phase by phase, strided reads (the compiler
-       * vectorizes stride 2, the zoo's). */
-      for (size_t r = 0; r < s; r++) {
-        const size_t x0 = (r + s - p->pad_left % s) % s;
-        if (x0 >= p->in_width) continue;
-        float *to = row + r * phase + (p->pad_left + x0) / s;
-        const size_t count = (p->in_width - x0 + s - 1) / s;
-        if (s == 2)
-          for (size_t i = 0; i < count; i++) to[i] = src[x0 + 2 * i];
-        else
-          for (size_t i = 0; i < count; i++) to[i] = src[x0 + s * i];
-      }
+      else
+        split_row(src, p->in_width, s, p->pad_left, phase, row);
     }
   }
   ptrdiff_t offsets[64];
@@ -128,18 +129,32 @@ void cna_f32_conv2d_group(cna_conv2d_group_kernel kernel, const cna_conv2d_param
     const size_t dy = t / p->kernel_w * p->dilation_h, dx = t % p->kernel_w * p->dilation_w;
     offsets[t] = (ptrdiff_t)((dy % s * s + dx % s) * phase + dy / s * g.wq + dx / s);
   }
+  /* With a residual, the kernel adds the bias only: the sum is added
+   * before the ReLU. */
+  const int relu_in_kernel = relu && residual == NULL;
+  const size_t ow = p->out_width;
   for (size_t b0 = 0; b0 < m; b0 += BLOCK) {
     const size_t rows = m - b0 < BLOCK ? m - b0 : BLOCK;
+    float block_bias[BLOCK] = {0};
+    if (bias != NULL) memcpy(block_bias, bias + b0, rows * sizeof *bias);
     kernel(rows <= BLOCK / 2 ? BLOCK / 2 : BLOCK, padded, c, g.plane, offsets, taps,
-           packed + b0 * c * taps, g.vn, virtual_out);
+           packed + b0 * c * taps, block_bias, relu_in_kernel, g.vn, virtual_out);
+    /* Drop the virtual columns past each row (and add the residual). */
     for (size_t j = 0; j < rows; j++) {
-      const float b = bias != NULL ? bias[b0 + j] : 0.0f;
-      const float *add = residual != NULL ? residual + (b0 + j) * out_plane : NULL;
+      const float *src = virtual_out + j * g.vn;
       float *dst = output + (b0 + j) * out_plane;
-      const size_t ow = p->out_width;
+      if (residual == NULL) {
+        for (size_t oy = 0; oy < p->out_height; oy++)
+          memcpy(dst + oy * ow, src + oy * g.wq, ow * sizeof *dst);
+        continue;
+      }
+      /* The residual may be the output itself (the plan adds in place). */
+      const float *add = residual + (b0 + j) * out_plane;
       for (size_t oy = 0; oy < p->out_height; oy++)
-        finish_row(virtual_out + j * g.vn + oy * g.wq, b, add != NULL ? add + oy * ow : NULL,
-                   relu, ow, dst + oy * ow);
+        for (size_t x = 0; x < ow; x++) {
+          const float v = src[oy * g.wq + x] + add[oy * ow + x];
+          dst[oy * ow + x] = relu && v < 0.0f ? 0.0f : v; /* NaN stays */
+        }
     }
   }
 }

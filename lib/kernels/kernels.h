@@ -244,16 +244,21 @@ void cna_f32_conv2d_group_pack(const cna_conv2d_params *p, const float *restrict
 /* The micro-kernel: rows (4 or BLOCK) output channels, the virtual pixels
  * 0..vn of each (vn a multiple of 64) into out (rows of vn). Tap t of
  * virtual pixel v reads input[c * plane + v + offsets[t]] for input
- * channel c; weights as packed, from the block's first. */
+ * channel c; weights as packed, from the block's first. Each sum is
+ * stored plus bias[row] (rows values), then through ReLU (NaN kept) if
+ * relu. */
 typedef void (*cna_conv2d_group_kernel)(size_t rows, const float *input, size_t channels,
                                         size_t plane, const ptrdiff_t *offsets, size_t taps,
-                                        const float *weights, size_t vn, float *out);
+                                        const float *weights, const float *bias, int relu,
+                                        size_t vn, float *out);
 void cna_f32_conv2d_group_kernel__avx2(size_t rows, const float *input, size_t channels,
                                        size_t plane, const ptrdiff_t *offsets, size_t taps,
-                                       const float *weights, size_t vn, float *out);
+                                       const float *weights, const float *bias, int relu,
+                                       size_t vn, float *out);
 void cna_f32_conv2d_group_kernel__avx512(size_t rows, const float *input, size_t channels,
                                          size_t plane, const ptrdiff_t *offsets, size_t taps,
-                                         const float *weights, size_t vn, float *out);
+                                         const float *weights, const float *bias, int relu,
+                                         size_t vn, float *out);
 /* Floats of workspace for one group (p: one group's geometry, groups = 1). */
 size_t cna_f32_conv2d_group_workspace(const cna_conv2d_params *p);
 /* One group of one image (p: its geometry, groups = 1): input and output
