@@ -2,7 +2,7 @@
 """Side-by-side latency table: libcnnarch against ONNX Runtime and ncnn on this machine.
 
     tests/bench/compare.py [--models a,b] [--batches 1,8] [--threads 1,2]
-                           [--build build] [--peak GFLOPS] [--min-time S]
+                           [--build build] [--peak GFLOPS] [--min-time S] [--rounds R]
 
 For each model, batch and thread count: libcnnarch's examples/bench median
 (ms), GFLOP/s (2 flops per multiply-accumulate) and % of the FMA peak
@@ -15,9 +15,15 @@ docs/performance.md): its own copies of the models (alexnet and resnet50
 are the Caffe variants, squeezenet is v1.1 at 227x227), random weights,
 and it reports the mean and the minimum of its runs, not the median: the
 ncnn column is its mean. Every run
-is pinned like the peer harness does (taskset -c 0, or 0-1 for 2 threads)
-and alternates engines model by model, so both see the same machine load.
-Standard library only; medians, because the machine is shared.
+is pinned like the peer harness does (taskset -c 0, or 0-1 for 2 threads).
+
+The engines take turns: for each model, batch and thread count, R rounds
+(--rounds, default 3) of ours then each peer, each run filling about
+min-time / R seconds. The table gives each engine's median over the
+rounds, and each ratio as the median of the rounds' ratios, so a burst of
+load from the machine's other tenants lands on one round of both engines
+rather than on one engine's whole measurement. Standard library only;
+medians, because the machine is shared.
 """
 import argparse
 import json
@@ -56,11 +62,12 @@ def ort_available(model):
             and os.path.exists(os.path.join(PEERS_DIR, "models", model + ".onnx")))
 
 
-def ort(model, batch, threads, min_time):
+def ort(model, batch, threads, min_time, min_runs):
     shape = "%d,3,224,224" % batch
     cmd = pin(threads) + ["node", os.path.join(PEERS, "ort_bench.js"), "--model",
                           os.path.join(PEERS_DIR, "models", model + ".onnx"), "--shape", shape,
-                          "--threads", str(threads), "--min-time", str(min_time)]
+                          "--threads", str(threads), "--min-time", str(min_time),
+                          "--min-runs", str(min_runs)]
     env = dict(os.environ, PEERS_DIR=PEERS_DIR, OMP_NUM_THREADS=str(threads))
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
     for line in out.stdout.splitlines():
@@ -91,7 +98,9 @@ def ncnn_available(model, batch):
                                             NCNN_MODELS[model][0] + ".param")))
 
 
-def ncnn(model, threads, min_time):
+def ncnn(model, threads, min_time, loops=None):
+    """ncnn's mean ms and the run count used (a short probe picks one that
+    fills about min_time when loops is None)."""
     name, shape = NCNN_MODELS[model]
     exe = os.path.join(ncnn_dir(), "build", "benchmark", "benchncnn")
     param = os.path.join(ncnn_dir(), "benchmark", "models", name + ".param")
@@ -103,10 +112,26 @@ def ncnn(model, threads, min_time):
                              capture_output=True, text=True, timeout=900)
         m = re.search(r"min =\s*([\d.]+)\s+max =\s*([\d.]+)\s+avg =\s*([\d.]+)", out.stderr)
         return float(m.group(3)) if m else None
-    probe = run(3)
-    if probe is None:
-        return None
-    return run(max(5, min(500, int(min_time * 1000 / max(probe, 0.1)))))
+    if loops is None:
+        probe = run(3)
+        if probe is None:
+            return None, None
+        loops = max(5, min(500, int(min_time * 1000 / max(probe, 0.1))))
+    return run(loops), loops
+
+
+def median(values):
+    v = sorted(values)
+    return (v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2
+
+
+def summary(theirs, mine):
+    """A peer's median ms over the rounds and the median of the rounds'
+    ratios peer / ours (None, None when it did not run)."""
+    pairs = [(p, m[0]) for p, m in zip(theirs, mine) if p]
+    if not pairs:
+        return None, None
+    return median([p for p, _ in pairs]), median([p / m for p, m in pairs])
 
 
 def measured_peak(build):
@@ -123,8 +148,12 @@ def main():
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--peak", type=float, default=0.0, help="GFLOP/s of one core (default: measure)")
-    ap.add_argument("--min-time", type=float, default=3.0)
+    ap.add_argument("--min-time", type=float, default=3.0,
+                    help="seconds of runs per engine and configuration, over all rounds")
+    ap.add_argument("--rounds", type=int, default=3, help="turns each engine takes")
     args = ap.parse_args()
+    rounds = max(1, args.rounds)
+    per_round = args.min_time / rounds
     peak = args.peak or measured_peak(args.build)
     threads = [int(t) for t in args.threads.split(",")]
     threads = [t for t in threads if t <= (os.cpu_count() or 1)]
@@ -137,14 +166,26 @@ def main():
     for model in args.models.split(","):
         for batch in [int(b) for b in args.batches.split(",")]:
             for t in threads:
-                ms, gflops, ws = ours(args.build, model, batch, t, args.min_time)
-                peer = ort(model, batch, t, args.min_time) if ort_available(model) else None
-                other = ncnn(model, t, args.min_time) if ncnn_available(model, batch) else None
+                mine, peers, others = [], [], []
+                use_ort, use_ncnn = ort_available(model), ncnn_available(model, batch)
+                loops = None
+                for _ in range(rounds):
+                    mine.append(ours(args.build, model, batch, t, per_round))
+                    if use_ort:
+                        peers.append(ort(model, batch, t, per_round, max(3, 10 // rounds)))
+                    if use_ncnn:
+                        mean, loops = ncnn(model, t, per_round, loops)
+                        others.append(mean)
+                ms = median([m[0] for m in mine])
+                gflops = median([m[1] for m in mine])
+                ws = mine[0][2]
+                peer, peer_ratio = summary(peers, mine)
+                other, other_ratio = summary(others, mine)
                 pct = 100.0 * gflops / (peak * t) if peak else 0.0
                 print("| %s | %d | %d | %.1f | %.1f | %.0f%% | %.1f | %s | %s | %s | %s |" % (
                     model, batch, t, ms, gflops, pct, ws,
-                    "%.1f" % peer if peer else "—", "%.2fx" % (peer / ms) if peer else "—",
-                    "%.1f" % other if other else "—", "%.2fx" % (other / ms) if other else "—"))
+                    "%.1f" % peer if peer else "—", "%.2fx" % peer_ratio if peer else "—",
+                    "%.1f" % other if other else "—", "%.2fx" % other_ratio if other else "—"))
                 sys.stdout.flush()
 
 
