@@ -113,6 +113,14 @@ static inline __attribute__((always_inline)) void packed_tile(const cna_gemm_til
     c40 = c41 = _mm256_set1_ps(start[4]);
     c50 = c51 = _mm256_set1_ps(start[5]);
   }
+  /* The next tile (the same rows, the next 16 columns) reads C (when it
+   * accumulates) and the residual, and writes C: fetched during this
+   * tile's products, which hide their latency from L3 or memory. */
+  for (size_t r = 0; r < rows; r++) {
+    _mm_prefetch((const char *)(t->c + r * ldc + 16), _MM_HINT_T0);
+    if (t->residual != NULL)
+      _mm_prefetch((const char *)(t->residual + r * t->ld_residual + 16), _MM_HINT_T0);
+  }
   const float *restrict a = t->a, *restrict b = t->b;
   for (size_t p = t->kc; p > 0; p--) {
     /* A 3 KB ahead: it streams from memory when the weights outgrow the
