@@ -33,7 +33,8 @@ enum { V = 16, BLOCK = CNA_CONV2D_GROUP_BLOCK };
       }                                                                                      \
       for (int j = 0; j < MB; j++) {                                                         \
         const __m512 b = _mm512_set1_ps(bias[j]);                                            \
-        for (int q = 0; q < PV; q++) {                                                       \
+        /* vn is a multiple of 16, not of V * PV: the vectors past it are dropped. */        \
+        for (int q = 0; q < PV && v0 + (size_t)q * V < vn; q++) {                            \
           __m512 y = _mm512_add_ps(acc[j][q], b);                                            \
           if (relu) y = _mm512_max_ps(_mm512_setzero_ps(), y); /* NaN kept */                \
           _mm512_storeu_ps(out + (size_t)j * vn + v0 + (size_t)q * V, y);                    \

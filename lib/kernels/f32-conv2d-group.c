@@ -18,7 +18,11 @@
 
 #include "kernels/kernels.h"
 
-enum { BLOCK = CNA_CONV2D_GROUP_BLOCK, STEP = 64 /* virtual pixels per kernel sweep, at most */ };
+enum {
+  BLOCK = CNA_CONV2D_GROUP_BLOCK,
+  STEP = 16,  /* vn's multiple: the vectors of 16 virtual pixels the kernels store */
+  REACH = 64, /* virtual pixels one step of a kernel's sweep computes, at most */
+};
 
 int cna_f32_conv2d_group_supported(const cna_conv2d_params *p) {
   return p->stride_h == p->stride_w && p->stride_w >= 1 && p->stride_w <= 4 &&
@@ -28,7 +32,7 @@ int cna_f32_conv2d_group_supported(const cna_conv2d_params *p) {
 typedef struct geometry {
   size_t s, wq, hq; /* stride, phase plane width and height */
   size_t plane;     /* floats per input channel: s * s phase planes */
-  size_t vn;        /* virtual pixels, a multiple of STEP */
+  size_t vn;        /* virtual pixels computed, a multiple of STEP */
   size_t padded;    /* floats of the padded input, with slack */
 } geometry;
 
@@ -47,8 +51,8 @@ static geometry geometry_of(const cna_conv2d_params *p) {
   g.plane = g.s * g.s * g.hq * g.wq;
   g.vn = ceil_div(p->out_height * g.wq, STEP) * STEP;
   /* The dropped virtual pixels of the last channel's last sweep read up to
-   * vn + one plane past its start. */
-  g.padded = p->in_channels * g.plane + g.vn + STEP;
+   * vn + REACH + one plane past its start. */
+  g.padded = p->in_channels * g.plane + g.vn + REACH;
   return g;
 }
 

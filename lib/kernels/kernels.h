@@ -242,7 +242,8 @@ size_t cna_f32_conv2d_group_packed_size(const cna_conv2d_params *p);
 void cna_f32_conv2d_group_pack(const cna_conv2d_params *p, const float *restrict weights,
                                const float *restrict scale, float *restrict packed);
 /* The micro-kernel: rows (4 or BLOCK) output channels, the virtual pixels
- * 0..vn of each (vn a multiple of 64) into out (rows of vn). Tap t of
+ * 0..vn of each (vn a multiple of 16) into out (rows of vn); it may
+ * compute, not store, up to 64 pixels past vn. Tap t of
  * virtual pixel v reads input[c * plane + v + offsets[t]] for input
  * channel c; weights as packed, from the block's first. Each sum is
  * stored plus bias[row] (rows values), then through ReLU (NaN kept) if
