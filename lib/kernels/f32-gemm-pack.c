@@ -121,11 +121,20 @@ static inline void copy_panel_row(float *restrict dst, const float *restrict src
 /* A convolution's block through a zero-padded band: the input rows under
  * the block's output rows, one channel at a time, padded into a stack
  * buffer once for the kernel_h * kernel_w rows of B that read it; then
- * each row of B is a fixed pattern of offsets into the band (column j
- * reads band[off[j] + ky * dilation * width + kx * dilation]), copied
+ * each row of B is a fixed pattern of offsets into the band, copied
  * panel by panel with no bounds checks. Run by run with the checks, short
  * rows cost more than the product: 512x7x7 3x3, 3.2 ns a value, the
  * packing 18% of ResNet-50's layer4 3x3 layers; DenseNet's 7x7 ones 66%.
+ *
+ * Wide kernels at stride 2 (the 7x7 stems) store each band row in two
+ * phases, its even columns then its odd ones: the columns a row of B takes
+ * from a band row (x = 2 * ox + dx, ox running) are then consecutive, and
+ * a panel inside one output row is a plain copy, not a gather of every
+ * other value. The deinterleaving costs a pass over the band per channel,
+ * which the stem's 49 rows of B per channel repay (the stem 0.93x the
+ * time); a 3x3 kernel's 9 do not (1.02-1.06x), nor stride 4's strided
+ * phase copies for AlexNet's 11x11 (1.09x).
+ *
  * Returns 0 (nothing packed) where the band or the block is too big for
  * the buffers, or the kernel is 1x1 (the band would pad more than it
  * reads). */
@@ -137,22 +146,25 @@ static int pack_conv_band(const cna_conv2d_params *p, const float *restrict inpu
   const size_t oy0 = n0 / ow, oy1 = (n0 + nc - 1) / ow;
   const size_t band_h = (oy1 - oy0) * p->stride_h + (kh - 1) * p->dilation_h + 1;
   const size_t band_w = (ow - 1) * p->stride_w + (kw - 1) * p->dilation_w + 1;
-  if (band_h * band_w > BAND_FLOATS) return 0;
+  /* A row holds `phases` phases of phase_w floats; consecutive outputs
+   * read a phase `step` floats apart. */
+  const size_t phases = p->stride_w == 2 && kw >= 5 ? 2 : 1, step = p->stride_w / phases;
+  const size_t phase_w = (band_w + phases - 1) / phases, row_w = phase_w * phases;
+  if (band_h * row_w > BAND_FLOATS) return 0;
   float band[BAND_FLOATS];
   unsigned off[BAND_COLUMNS];
   for (size_t j = 0, oy = oy0, ox = n0 % ow; j < nc; j++) {
-    off[j] = (unsigned)((oy - oy0) * p->stride_h * band_w + ox * p->stride_w);
+    off[j] = (unsigned)((oy - oy0) * p->stride_h * row_w + ox * step);
     if (++ox == ow) ox = 0, oy++;
   }
-  /* Whole panels inside one output row read a run: contiguous at stride
-   * 1, every other value at stride 2 (copies the compiler vectorizes). */
+  /* Whole panels inside one output row read a run: contiguous at step 1,
+   * every other value at step 2 (copies the compiler vectorizes). */
   const size_t kernel = kh * kw, panels = nc / nr, tail = nc % nr;
   unsigned char run[BAND_COLUMNS];
   for (size_t jp = 0; jp < panels; jp++) {
     const unsigned *o = off + jp * nr;
-    const size_t s = p->stride_w;
-    run[jp] = (s == 1 || s == 2) && nr % 4 == 0 && o[nr - 1] - o[0] == (nr - 1) * s
-                  ? (unsigned char)s
+    run[jp] = (step == 1 || step == 2) && nr % 4 == 0 && o[nr - 1] - o[0] == (nr - 1) * step
+                  ? (unsigned char)step
                   : 0;
   }
   /* The band's column x is the input's x - pad_left; its row y the
@@ -166,17 +178,40 @@ static int pack_conv_band(const cna_conv2d_params *p, const float *restrict inpu
     if (ci != loaded) {
       const float *plane = input + ci * p->in_height * p->in_width;
       for (size_t y = 0; y < band_h; y++) {
-        float *row = band + y * band_w;
+        float *row = band + y * row_w;
         const ptrdiff_t iy = (ptrdiff_t)(oy0 * p->stride_h + y) - (ptrdiff_t)p->pad_top;
         const size_t w = iy >= 0 && iy < (ptrdiff_t)p->in_height ? copy_w : 0;
         const size_t left = w > 0 ? p->pad_left : band_w;
-        for (size_t x = 0; x < left; x++) row[x] = 0.0f;
-        if (w > 0) copy_run(row + left, plane + (size_t)iy * p->in_width, 1, w);
-        for (size_t x = left + w; x < band_w; x++) row[x] = 0.0f;
+        const float *src = w > 0 ? plane + (size_t)iy * p->in_width : plane;
+        if (phases == 1) {
+          for (size_t x = 0; x < left; x++) row[x] = 0.0f;
+          if (w > 0) copy_run(row + left, src, 1, w);
+          for (size_t x = left + w; x < band_w; x++) row[x] = 0.0f;
+          continue;
+        }
+        /* Column x to phase x % 2 at x / 2: the input's values 0, 2, 4,
+         * ... (x = left, left + 2, ...) to one phase from left / 2 on,
+         * 1, 3, ... to the other from (left + 1) / 2 on; zeros around. */
+        float *first = row + left % 2 * phase_w, *second = row + (left + 1) % 2 * phase_w;
+        const size_t from1 = left / 2, count1 = (w + 1) / 2;
+        const size_t from2 = (left + 1) / 2, count2 = w / 2;
+        for (size_t i = 0; i < from1 && w > 0; i++) first[i] = 0.0f;
+        for (size_t i = w > 0 ? from1 + count1 : 0; i < phase_w; i++) first[i] = 0.0f;
+        for (size_t i = 0; i < from2 && w > 0; i++) second[i] = 0.0f;
+        for (size_t i = w > 0 ? from2 + count2 : 0; i < phase_w; i++) second[i] = 0.0f;
+        first += from1;
+        second += from2;
+        for (size_t i = 0; i < count2; i++) {
+          first[i] = src[2 * i];
+          second[i] = src[2 * i + 1];
+        }
+        if (count1 > count2) first[count2] = src[w - 1];
       }
       loaded = ci;
     }
-    const float *restrict base = band + ky * p->dilation_h * band_w + kx * p->dilation_w;
+    const size_t dx = kx * p->dilation_w;
+    const float *restrict base =
+        band + ky * p->dilation_h * row_w + dx % phases * phase_w + dx / phases;
     float *restrict dst = packed + q * nr;
     const unsigned *o = off;
     for (size_t jp = 0; jp < panels; jp++, dst += kc * nr, o += nr) {
