@@ -116,6 +116,10 @@ START_TEST(convolution_through_gemm_matches_direct) {
       {24, 15, 13, 36, 3, 3, 1, 1, 1, 1, 2, 3},
       {16, 17, 17, 32, 3, 3, 3, 3, 1, 1, 1, 8},
       {8, 20, 20, 8, 5, 5, 2, 2, 2, 2, 1, 8},
+      /* Groups of 16 and 32 output channels: the channel-vectorized
+       * kernel (ResNeXt's layer3 and layer4.0). */
+      {64, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 4},
+      {128, 15, 15, 128, 3, 3, 2, 2, 1, 1, 1, 4},
       /* Winograd F(4x4, 3x3): partial tiles, no padding, wider padding,
        * more input channels than one block of k, channels not a multiple
        * of the tile. */
@@ -224,6 +228,83 @@ START_TEST(grouped_convolution_fuses_a_residual) {
   }
   ck_assert(zeros > 0 && zeros < BATCH * C * H * W); /* the ReLU cut some, not all */
   cna_net_destroy(net);
+}
+END_TEST
+
+/* The channel-vectorized grouped kernel (16 output channels x 6 pixels, a
+ * tile transposed on the way out) against the pixel-vectorized one on the
+ * same padded input: the same bits, NaN where NaN, over groups of 16 and
+ * 32 channels, images whose pixel counts leave each tail of 1 to 5,
+ * strides 1 to 3, dilation, 1x1 to 5x5 kernels, bias or none, a residual
+ * (apart or the output itself), ReLU or none; and both against the direct
+ * reference. Skipped where the CPU has no such kernel. */
+START_TEST(grouped_convolution_by_channels_matches_by_pixels) {
+  const cna__kernels *kernels = cna__kernels_get();
+  if (kernels->conv2d_group_pixels == NULL) return;
+  static const size_t cases[][10] = {
+      /* c m h w k stride pad dilation residual(0 none, 1 apart, 2 in place) relu */
+      {32, 32, 7, 7, 3, 1, 1, 1, 0, 1},    /* ResNeXt layer4: 49 = 8 x 6 + 1 */
+      {16, 16, 14, 14, 3, 1, 1, 1, 0, 1},  /* layer3: 196 = 32 x 6 + 4 */
+      {16, 16, 28, 28, 3, 2, 1, 1, 0, 1},  /* layer3.0's stride 2 */
+      {32, 32, 14, 14, 3, 2, 1, 1, 1, 1},  /* layer4.0's, with a residual */
+      {16, 16, 5, 4, 3, 1, 1, 1, 2, 1},    /* 20 pixels (tail 2), in place */
+      {16, 32, 3, 3, 3, 1, 1, 1, 1, 0},    /* 9 (tail 3), no ReLU */
+      {8, 16, 11, 11, 5, 3, 2, 1, 0, 0},   /* stride 3: 4x4 = 16 (tail 4) */
+      {24, 16, 9, 10, 3, 1, 2, 2, 0, 1},   /* dilation 2: 90 (tail 0) */
+      {16, 48, 13, 9, 1, 1, 0, 1, 2, 1},   /* 1x1: 117 (tail 3) */
+      {4, 16, 1, 5, 3, 1, 1, 1, 1, 1},     /* one row of 5 (tail only) */
+  };
+  unsigned seed = 2024;
+  for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+    const size_t *c = cases[t];
+    const size_t k = c[4], s = c[5], pad = c[6], dil = c[7];
+    cna_conv2d_params p = {.in_channels = c[0], .in_height = c[2], .in_width = c[3],
+                           .out_channels = c[1], .kernel_h = k, .kernel_w = k,
+                           .stride_h = s, .stride_w = s, .pad_top = pad, .pad_left = pad,
+                           .dilation_h = dil, .dilation_w = dil, .groups = 1};
+    p.out_height = (c[2] + 2 * pad - dil * (k - 1) - 1) / s + 1;
+    p.out_width = (c[3] + 2 * pad - dil * (k - 1) - 1) / s + 1;
+    ck_assert(cna_f32_conv2d_group_supported(&p));
+    const size_t in = c[0] * c[2] * c[3], out = c[1] * p.out_height * p.out_width;
+    const size_t nw = c[1] * c[0] * k * k;
+    float *x = malloc(in * sizeof *x), *w = malloc(nw * sizeof *w);
+    float *bias = malloc(c[1] * sizeof *bias), *res = malloc(out * sizeof *res);
+    float *want = malloc(out * sizeof *want), *by_pixels = malloc(out * sizeof *by_pixels);
+    float *by_channels = malloc(out * sizeof *by_channels);
+    float *packed = malloc(cna_f32_conv2d_group_packed_size(&p) * sizeof *packed);
+    float *work = malloc(cna_f32_conv2d_group_workspace(&p) * sizeof *work);
+    for (size_t i = 0; i < in; i++) x[i] = uniform(&seed);
+    for (size_t i = 0; i < nw; i++) w[i] = uniform(&seed) * 0.3f;
+    for (size_t i = 0; i < c[1]; i++) bias[i] = uniform(&seed);
+    for (size_t i = 0; i < out; i++) res[i] = uniform(&seed);
+    x[in / 2] = NAN; /* one input value's NaN reaches the outputs that read it */
+    const int with_bias = t % 3 != 2, relu = (int)c[9];
+    cna_f32_conv2d_group_pack(&p, w, NULL, packed);
+    float *const outs[2] = {by_pixels, by_channels};
+    for (int v = 0; v < 2; v++) {
+      const float *residual = NULL;
+      if (c[8] == 1) residual = res;
+      if (c[8] == 2) memcpy(outs[v], res, out * sizeof *res), residual = outs[v];
+      cna_f32_conv2d_group(kernels->conv2d_group, v ? kernels->conv2d_group_pixels : NULL, &p,
+                           x, packed, with_bias ? bias : NULL, residual, relu, outs[v], work);
+    }
+    cna_f32_conv2d__scalar(&p, x, w, with_bias ? bias : NULL, want);
+    size_t nans = 0;
+    for (size_t i = 0; i < out; i++) {
+      const float a = by_pixels[i], b = by_channels[i];
+      ck_assert_msg(isnan(a) == isnan(b) && (isnan(a) || memcmp(&a, &b, sizeof a) == 0),
+                    "case %zu output %zu: %g by channels, %g by pixels", t, i, (double)b,
+                    (double)a);
+      float expect = want[i] + (c[8] != 0 ? res[i] : 0.0f);
+      if (relu && expect < 0.0f) expect = 0.0f;
+      nans += isnan(expect);
+      ck_assert_msg(isnan(expect) ? isnan(b) : fabsf(b - expect) <= tolerance(c[0] * k * k),
+                    "case %zu output %zu: %g vs %g", t, i, (double)b, (double)expect);
+    }
+    ck_assert(nans > 0 && nans < out);
+    free(x), free(w), free(bias), free(res), free(want), free(by_pixels), free(by_channels);
+    free(packed), free(work);
+  }
 }
 END_TEST
 
@@ -1203,6 +1284,7 @@ Suite *cna_test_kernels_suite(void) {
   tcase_add_test(tc, workspace_is_planned);
   tcase_add_test(tc, large_blocks_start_on_a_huge_page);
   tcase_add_test(tc, grouped_convolution_fuses_a_residual);
+  tcase_add_test(tc, grouped_convolution_by_channels_matches_by_pixels);
   tcase_add_test(tc, whole_nets_agree_with_the_scalar_path);
   tcase_add_test(tc, batch_norm_prologue_matches_the_unfused_layers);
   tcase_add_test(tc, concat_written_in_place_by_its_producers);

@@ -110,6 +110,7 @@ static void choose(void) {
                            .winograd_input = cna_f32_winograd43_input__avx2,
                            .winograd_output = cna_f32_winograd43_output__avx2,
                            .conv2d_group = cna_f32_conv2d_group_kernel__avx2,
+                           .conv2d_group_pixels = cna_f32_conv2d_group_16x6__avx2,
                            .max_pool2d = cna_f32_max_pool2d__avx2,
                            .fully_connected_rows = cna_f32_fully_connected_rows__avx2};
 #if defined(__x86_64__)

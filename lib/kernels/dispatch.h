@@ -26,6 +26,8 @@ typedef struct cna__kernels {
   /* The direct grouped convolution's micro-kernel (NULL: grouped layers
    * run on the GEMM path). */
   cna_conv2d_group_kernel conv2d_group;
+  /* Its channel-vectorized kernel for small images (NULL: none). */
+  cna_conv2d_group_pixels_kernel conv2d_group_pixels;
   size_t l2_bytes; /* this core's L2 (tiles of Winograd's tasks fit it) */
   /* Optional fast kernels (NULL: layers use the reference). */
   void (*max_pool2d)(const cna_pool2d_params *p, const float *restrict input,

@@ -13,7 +13,13 @@
  * columns past each row are computed and dropped) and adds the bias and
  * the ReLU in registers; this file does the padding, the weight layout,
  * and drops the virtual columns (adding a residual, then the ReLU, when
- * one is fused). */
+ * one is fused).
+ *
+ * Groups of a multiple of 16 output channels go, where the CPU has one, to
+ * a channel-vectorized kernel instead (f32-conv2d-group-16x6-avx2.c): each
+ * pixel a broadcast, no virtual column computed, the output stored in
+ * place. ResNeXt's groups of 16 and 32 (14x14 and 7x7, and the stride-2
+ * layers into them): 0.66-0.81x the time, the same bits. */
 #include <string.h>
 
 #include "kernels/kernels.h"
@@ -22,6 +28,7 @@ enum {
   BLOCK = CNA_CONV2D_GROUP_BLOCK,
   STEP = 16,  /* vn's multiple: the vectors of 16 virtual pixels the kernels store */
   REACH = 64, /* virtual pixels one step of a kernel's sweep computes, at most */
+  PIXEL_STEPS = 1024, /* input channels x taps the channel-vectorized kernel takes */
 };
 
 int cna_f32_conv2d_group_supported(const cna_conv2d_params *p) {
@@ -107,7 +114,8 @@ static void split_row(const float *restrict src, size_t width, size_t s, size_t 
   }
 }
 
-void cna_f32_conv2d_group(cna_conv2d_group_kernel kernel, const cna_conv2d_params *p,
+void cna_f32_conv2d_group(cna_conv2d_group_kernel kernel,
+                          cna_conv2d_group_pixels_kernel pixels, const cna_conv2d_params *p,
                           const float *restrict input, const float *restrict packed,
                           const float *restrict bias, const float *residual, int relu,
                           float *output, float *restrict workspace) {
@@ -132,6 +140,31 @@ void cna_f32_conv2d_group(cna_conv2d_group_kernel kernel, const cna_conv2d_param
   for (size_t t = 0; t < taps; t++) {
     const size_t dy = t / p->kernel_w * p->dilation_h, dx = t % p->kernel_w * p->dilation_w;
     offsets[t] = (ptrdiff_t)((dy % s * s + dx % s) * phase + dy / s * g.wq + dx / s);
+  }
+  ptrdiff_t steps[PIXEL_STEPS];
+  if (pixels != NULL && m % 16 == 0 && c * taps <= PIXEL_STEPS) {
+    for (size_t ci = 0; ci < c; ci++)
+      for (size_t t = 0; t < taps; t++) steps[ci * taps + t] = (ptrdiff_t)(ci * g.plane) + offsets[t];
+    for (size_t b0 = 0; b0 < m; b0 += 16) {
+      float block_bias[16] = {0};
+      if (bias != NULL) memcpy(block_bias, bias + b0, sizeof block_bias);
+      const cna_conv2d_group_tile t = {
+          .input = padded,
+          .offsets = steps,
+          .steps = c * taps,
+          .weights = packed + b0 * c * taps,
+          .bias = block_bias,
+          .residual = residual != NULL ? residual + b0 * out_plane : NULL,
+          .relu = relu,
+          .out_width = p->out_width,
+          .wq = g.wq,
+          .count = out_plane,
+          .ld = out_plane,
+          .out = output + b0 * out_plane,
+      };
+      pixels(&t);
+    }
+    return;
   }
   /* With a residual, the kernel adds the bias only: the sum is added
    * before the ReLU. */

@@ -260,12 +260,34 @@ void cna_f32_conv2d_group_kernel__avx512(size_t rows, const float *input, size_t
                                          size_t plane, const ptrdiff_t *offsets, size_t taps,
                                          const float *weights, const float *bias, int relu,
                                          size_t vn, float *out);
+/* The channel-vectorized micro-kernel, for small images: 16 output
+ * channels (two packed blocks, from `weights`, the first block's) of the
+ * output pixels 0..count. Pixel i (row i / out_width, column i %
+ * out_width) is virtual pixel v = i / out_width * wq + i % out_width of
+ * the input as above; step s (input channel s / taps, tap s % taps) of
+ * its sum reads input[v + offsets[s]] (offsets: steps = channels * taps
+ * entries, c * plane + the tap's offset). Stored to out[j * ld + i] for
+ * channel j: the sum plus bias[j], plus residual[j * ld + i] (residual
+ * NULL: none; it may be out itself), then through ReLU (NaN kept) if
+ * relu, with the pixel kernel's arithmetic (the same bits). */
+typedef struct cna_conv2d_group_tile {
+  const float *input;
+  const ptrdiff_t *offsets;
+  size_t steps;
+  const float *weights, *bias, *residual;
+  int relu;
+  size_t out_width, wq, count, ld;
+  float *out;
+} cna_conv2d_group_tile;
+typedef void (*cna_conv2d_group_pixels_kernel)(const cna_conv2d_group_tile *tile);
+void cna_f32_conv2d_group_16x6__avx2(const cna_conv2d_group_tile *tile);
 /* Floats of workspace for one group (p: one group's geometry, groups = 1). */
 size_t cna_f32_conv2d_group_workspace(const cna_conv2d_params *p);
 /* One group of one image (p: its geometry, groups = 1): input and output
  * its first planes, packed its weights, bias / residual its channels' (or
  * NULL), ReLU (NaN kept) if relu. */
-void cna_f32_conv2d_group(cna_conv2d_group_kernel kernel, const cna_conv2d_params *p,
+void cna_f32_conv2d_group(cna_conv2d_group_kernel kernel,
+                          cna_conv2d_group_pixels_kernel pixels, const cna_conv2d_params *p,
                           const float *restrict input, const float *restrict packed,
                           const float *restrict bias, const float *residual, int relu,
                           float *output, float *restrict workspace);

@@ -527,6 +527,7 @@ typedef struct grouped_job {
   const cna__forward_args *args;
   const conv_prepared *prep;
   cna_conv2d_group_kernel kernel;
+  cna_conv2d_group_pixels_kernel pixels;
   cna_conv2d_params group;
   size_t groups, out_stride;
 } grouped_job;
@@ -541,7 +542,7 @@ static void grouped_task(void *ctx, size_t task, size_t thread) {
   const size_t res_offset = (b * j->groups + g) * out_group;
   const size_t out_offset = b * j->out_stride + g * out_group;
   const float *residual = j->args->residual;
-  cna_f32_conv2d_group(j->kernel, p, j->args->inputs[0] + (b * j->groups + g) * in_group,
+  cna_f32_conv2d_group(j->kernel, j->pixels, p, j->args->inputs[0] + (b * j->groups + g) * in_group,
                        j->prep->packed + g * j->prep->packed_group,
                        j->prep->bias != NULL ? j->prep->bias + g * p->out_channels : NULL,
                        residual != NULL ? residual + res_offset : NULL, j->args->relu,
@@ -552,6 +553,7 @@ static cna_status conv2d_grouped(const cna__layer *layer, const cna__forward_arg
                                  const cna_conv2d_params *p) {
   const grouped_job j = {.args = args, .prep = args->prepared,
                          .kernel = cna__kernels_get()->conv2d_group,
+                         .pixels = cna__kernels_get()->conv2d_group_pixels,
                          .group = group_params(p), .groups = p->groups,
                          .out_stride = output_stride(layer, args)};
   cna__pool_run(args->pool, args->batch * p->groups, grouped_task, (void *)&j);
