@@ -143,7 +143,7 @@ void cna_f32_conv2d_group_16x6__avx2(const cna_conv2d_group_tile *t) {
   for (size_t i0 = 0; i0 < t->count; i0 += PIXELS) {
     const size_t P = t->count - i0 < PIXELS ? t->count - i0 : PIXELS;
     for (size_t q = 0; q < PIXELS; q++) {
-      at[q] = t->input + oy * t->wq + ox; /* past P: the last pixel again */
+      at[q] = t->input + oy * t->row_step + ox * t->col_step; /* past P: the last again */
       if (q + 1 < P && ++ox == t->out_width) ox = 0, oy++;
     }
     if (++ox == t->out_width) ox = 0, oy++;

@@ -262,12 +262,11 @@ void cna_f32_conv2d_group_kernel__avx512(size_t rows, const float *input, size_t
                                          size_t vn, float *out);
 /* The channel-vectorized micro-kernel, for small images: 16 output
  * channels (two packed blocks, from `weights`, the first block's) of the
- * output pixels 0..count. Pixel i (row i / out_width, column i %
- * out_width) is virtual pixel v = i / out_width * wq + i % out_width of
- * the input as above; step s (input channel s / taps, tap s % taps) of
- * its sum reads input[v + offsets[s]] (offsets: steps = channels * taps
- * entries, c * plane + the tap's offset). Stored to out[j * ld + i] for
- * channel j: the sum plus bias[j], plus residual[j * ld + i] (residual
+ * output pixels 0..count. Pixel i, at row oy = i / out_width and column
+ * ox = i % out_width, reads step s of its sum (input channel s / taps,
+ * tap s % taps) at input[oy * row_step + ox * col_step + offsets[s]]
+ * (offsets: steps = channels * taps entries). Stored to out[j * ld + i]
+ * for channel j: the sum plus bias[j], plus residual[j * ld + i] (residual
  * NULL: none; it may be out itself), then through ReLU (NaN kept) if
  * relu, with the pixel kernel's arithmetic (the same bits). */
 typedef struct cna_conv2d_group_tile {
@@ -276,7 +275,7 @@ typedef struct cna_conv2d_group_tile {
   size_t steps;
   const float *weights, *bias, *residual;
   int relu;
-  size_t out_width, wq, count, ld;
+  size_t out_width, row_step, col_step, count, ld;
   float *out;
 } cna_conv2d_group_tile;
 typedef void (*cna_conv2d_group_pixels_kernel)(const cna_conv2d_group_tile *tile);
