@@ -105,12 +105,14 @@ START_TEST(convolution_through_gemm_matches_direct) {
       {5, 13, 11, 7, 3, 2, 1, 3, 2, 1, 2, 1},     /* dilation, odd sizes */
       {6, 9, 9, 9, 1, 3, 1, 1, 0, 1, 1, 3},       /* asymmetric kernel, groups */
       {1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1},
-      /* Wide kernels at stride 2 pack from a band split into even and
-       * odd columns: odd and even left padding and widths, dilation, a
-       * kernel wider than tall. */
+      /* Kernels wide for their stride pack from a band split into
+       * phases: odd and even left padding and widths, dilation, a kernel
+       * wider than tall, strides 3 and 4. */
       {3, 33, 31, 8, 7, 7, 2, 2, 2, 3, 1, 1},
       {3, 31, 36, 8, 5, 5, 2, 2, 1, 2, 2, 1},
       {4, 40, 33, 9, 3, 5, 2, 2, 0, 0, 1, 1},
+      {2, 30, 31, 5, 7, 7, 3, 3, 1, 2, 1, 1},     /* three phases */
+      {3, 47, 45, 8, 11, 11, 4, 4, 2, 3, 1, 1},   /* four */
       /* The direct grouped kernel: blocks of 8 and 4 channels with
        * dilation, stride 3, one channel per group with a 5x5 kernel. */
       {24, 15, 13, 36, 3, 3, 1, 1, 1, 1, 2, 3},

@@ -126,19 +126,21 @@ static inline void copy_panel_row(float *restrict dst, const float *restrict src
  * rows cost more than the product: 512x7x7 3x3, 3.2 ns a value, the
  * packing 18% of ResNet-50's layer4 3x3 layers; DenseNet's 7x7 ones 66%.
  *
- * Wide kernels at stride 2 (the 7x7 stems) store each band row in two
- * phases, its even columns then its odd ones: the columns a row of B takes
- * from a band row (x = 2 * ox + dx, ox running) are then consecutive, and
- * a panel inside one output row is a plain copy, not a gather of every
- * other value. The deinterleaving costs a pass over the band per channel,
- * which the stem's 49 rows of B per channel repay (the stem 0.93x the
- * time); a 3x3 kernel's 9 do not (1.02-1.06x), nor stride 4's strided
- * phase copies for AlexNet's 11x11 (1.09x).
+ * Kernels wide for their stride (kernel_w >= 2 * stride + 1: the 7x7
+ * stride-2 stems, AlexNet's 11x11 stride 4) store each band row in
+ * `stride` phases, the columns x with x % stride = 0 first, then 1, ...:
+ * the columns a row of B takes from a band row (x = stride * ox + dx, ox
+ * running) are then consecutive, and a panel inside one output row is a
+ * plain copy, not a gather of every stride-th value. The split costs a
+ * pass over the band per channel, repaid by the many rows of B per
+ * channel (49, 121): the stem 0.93x the time, AlexNet's first layer
+ * 0.87-0.91x (with the band grown to 8192 floats to hold its 23 rows); a
+ * 3x3 kernel's 9 rows do not repay it (1.02-1.06x).
  *
  * Returns 0 (nothing packed) where the band or the block is too big for
  * the buffers, or the kernel is 1x1 (the band would pad more than it
  * reads). */
-enum { BAND_FLOATS = 4096, BAND_COLUMNS = 1024 };
+enum { BAND_FLOATS = 8192, BAND_COLUMNS = 1024 };
 static int pack_conv_band(const cna_conv2d_params *p, const float *restrict input, size_t k0,
                           size_t kc, size_t n0, size_t nc, size_t nr, float *restrict packed) {
   const size_t kh = p->kernel_h, kw = p->kernel_w, ow = p->out_width;
@@ -148,7 +150,7 @@ static int pack_conv_band(const cna_conv2d_params *p, const float *restrict inpu
   const size_t band_w = (ow - 1) * p->stride_w + (kw - 1) * p->dilation_w + 1;
   /* A row holds `phases` phases of phase_w floats; consecutive outputs
    * read a phase `step` floats apart. */
-  const size_t phases = p->stride_w == 2 && kw >= 5 ? 2 : 1, step = p->stride_w / phases;
+  const size_t s = p->stride_w, phases = s >= 2 && kw >= 2 * s + 1 ? s : 1, step = s / phases;
   const size_t phase_w = (band_w + phases - 1) / phases, row_w = phase_w * phases;
   if (band_h * row_w > BAND_FLOATS) return 0;
   float band[BAND_FLOATS];
@@ -189,23 +191,36 @@ static int pack_conv_band(const cna_conv2d_params *p, const float *restrict inpu
           for (size_t x = left + w; x < band_w; x++) row[x] = 0.0f;
           continue;
         }
-        /* Column x to phase x % 2 at x / 2: the input's values 0, 2, 4,
-         * ... (x = left, left + 2, ...) to one phase from left / 2 on,
-         * 1, 3, ... to the other from (left + 1) / 2 on; zeros around. */
-        float *first = row + left % 2 * phase_w, *second = row + (left + 1) % 2 * phase_w;
-        const size_t from1 = left / 2, count1 = (w + 1) / 2;
-        const size_t from2 = (left + 1) / 2, count2 = w / 2;
-        for (size_t i = 0; i < from1 && w > 0; i++) first[i] = 0.0f;
-        for (size_t i = w > 0 ? from1 + count1 : 0; i < phase_w; i++) first[i] = 0.0f;
-        for (size_t i = 0; i < from2 && w > 0; i++) second[i] = 0.0f;
-        for (size_t i = w > 0 ? from2 + count2 : 0; i < phase_w; i++) second[i] = 0.0f;
-        first += from1;
-        second += from2;
-        for (size_t i = 0; i < count2; i++) {
-          first[i] = src[2 * i];
-          second[i] = src[2 * i + 1];
+        if (phases == 2) {
+          /* Column x to phase x % 2 at x / 2: the input's values 0, 2, 4,
+           * ... (x = left, left + 2, ...) to one phase from left / 2 on,
+           * 1, 3, ... to the other from (left + 1) / 2 on; zeros around. */
+          float *first = row + left % 2 * phase_w, *second = row + (left + 1) % 2 * phase_w;
+          const size_t from1 = left / 2, count1 = (w + 1) / 2;
+          const size_t from2 = (left + 1) / 2, count2 = w / 2;
+          for (size_t i = 0; i < from1 && w > 0; i++) first[i] = 0.0f;
+          for (size_t i = w > 0 ? from1 + count1 : 0; i < phase_w; i++) first[i] = 0.0f;
+          for (size_t i = 0; i < from2 && w > 0; i++) second[i] = 0.0f;
+          for (size_t i = w > 0 ? from2 + count2 : 0; i < phase_w; i++) second[i] = 0.0f;
+          first += from1;
+          second += from2;
+          for (size_t i = 0; i < count2; i++) {
+            first[i] = src[2 * i];
+            second[i] = src[2 * i + 1];
+          }
+          if (count1 > count2) first[count2] = src[w - 1];
+          continue;
         }
-        if (count1 > count2) first[count2] = src[w - 1];
+        /* Any stride: the input's values r, r + s, ... (x = left + r, ...)
+         * to phase (left + r) % s from (left + r) / s on. */
+        for (size_t r = 0; r < phases; r++) {
+          float *dst = row + (left + r) % phases * phase_w;
+          const size_t from = (left + r) / phases;
+          const size_t count = w > r ? (w - r + phases - 1) / phases : 0;
+          for (size_t i = 0; i < from && count > 0; i++) dst[i] = 0.0f;
+          for (size_t i = count > 0 ? from + count : 0; i < phase_w; i++) dst[i] = 0.0f;
+          if (count > 0) copy_run(dst + from, src + r, phases, count);
+        }
       }
       loaded = ci;
     }
