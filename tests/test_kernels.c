@@ -310,6 +310,55 @@ START_TEST(grouped_convolution_by_channels_matches_by_pixels) {
 }
 END_TEST
 
+/* Average pooling over 2x2 windows at stride 2 (DenseNet's transitions)
+ * against the reference, bit for bit: widths that leave tails of every
+ * length past the 8-output steps, an odd last row and column dropped,
+ * NaN, infinities and negative zeros among the values. */
+START_TEST(avg_pool_2x2_matches_the_reference) {
+  const cna__kernels *kernels = cna__kernels_get();
+  if (kernels->avg_pool2d_2x2s2 == NULL) return;
+  static const size_t shapes[][3] = {/* channels, height, width */
+                                     {3, 56, 56}, {2, 7, 15}, {1, 4, 16}, {2, 5, 17},
+                                     {1, 2, 2},   {4, 9, 33}, {1, 3, 30}, {2, 14, 14}};
+  unsigned seed = 5;
+  for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
+    const cna_pool2d_params p = {.channels = shapes[t][0], .in_height = shapes[t][1],
+                                 .in_width = shapes[t][2], .out_height = shapes[t][1] / 2,
+                                 .out_width = shapes[t][2] / 2, .kernel_h = 2, .kernel_w = 2,
+                                 .stride_h = 2, .stride_w = 2};
+    ck_assert(cna_f32_avg_pool2d_2x2s2(&p));
+    const size_t in = p.channels * p.in_height * p.in_width;
+    const size_t out = p.channels * p.out_height * p.out_width;
+    float *x = malloc(in * sizeof *x), *want = malloc(out * sizeof *want);
+    float *got = malloc(out * sizeof *got);
+    for (size_t i = 0; i < in; i++) x[i] = uniform(&seed) * 3.0f;
+    for (size_t i = 0; i < in; i += 7) x[i] = -0.0f;
+    /* A window of negative zeros averages to +0: the sum starts at 0. */
+    x[0] = x[1] = x[p.in_width] = x[p.in_width + 1] = -0.0f;
+    x[in / 3] = NAN;
+    x[in / 2] = INFINITY;
+    if (in > 8) x[in - 5] = -INFINITY;
+    cna_f32_avg_pool2d__scalar(&p, x, want);
+    kernels->avg_pool2d_2x2s2(&p, x, got, NULL);
+    for (size_t i = 0; i < out; i++)
+      ck_assert_msg(isnan(want[i]) ? isnan(got[i]) : memcmp(&want[i], &got[i], sizeof *got) == 0,
+                    "shape %zu output %zu: %g vs %g", t, i, (double)got[i], (double)want[i]);
+    free(x), free(want), free(got);
+  }
+  /* Padding, other windows and strides, and ceil-mode partial windows
+   * stay on the reference. */
+  cna_pool2d_params q = {.channels = 1, .in_height = 8, .in_width = 8, .out_height = 4,
+                         .out_width = 4, .kernel_h = 2, .kernel_w = 2, .stride_h = 2,
+                         .stride_w = 2};
+  q.pad_left = 1;
+  ck_assert(!cna_f32_avg_pool2d_2x2s2(&q));
+  q.pad_left = 0, q.kernel_w = 3;
+  ck_assert(!cna_f32_avg_pool2d_2x2s2(&q));
+  q.kernel_w = 2, q.in_width = 7; /* ceil mode: 4 outputs of 7 columns */
+  ck_assert(!cna_f32_avg_pool2d_2x2s2(&q));
+}
+END_TEST
+
 START_TEST(whole_nets_agree_with_the_scalar_path) {
   /* Needs each test in a process of its own (Check's default), so that the
    * scalar children run before this process chooses its kernels. */
@@ -1287,6 +1336,7 @@ Suite *cna_test_kernels_suite(void) {
   tcase_add_test(tc, large_blocks_start_on_a_huge_page);
   tcase_add_test(tc, grouped_convolution_fuses_a_residual);
   tcase_add_test(tc, grouped_convolution_by_channels_matches_by_pixels);
+  tcase_add_test(tc, avg_pool_2x2_matches_the_reference);
   tcase_add_test(tc, whole_nets_agree_with_the_scalar_path);
   tcase_add_test(tc, batch_norm_prologue_matches_the_unfused_layers);
   tcase_add_test(tc, concat_written_in_place_by_its_producers);

@@ -32,6 +32,10 @@ typedef struct cna__kernels {
   /* Optional fast kernels (NULL: layers use the reference). */
   void (*max_pool2d)(const cna_pool2d_params *p, const float *restrict input,
                      float *restrict output, float *restrict row);
+  /* Average pooling over whole 2x2 windows at stride 2 (where
+   * cna_f32_avg_pool2d_2x2s2 says so). */
+  void (*avg_pool2d_2x2s2)(const cna_pool2d_params *p, const float *restrict input,
+                           float *restrict output, float *restrict scratch);
   void (*fully_connected_rows)(size_t in_features, size_t rows, size_t batch,
                                const float *restrict input, size_t ld_input,
                                const float *restrict weights, const float *restrict bias,

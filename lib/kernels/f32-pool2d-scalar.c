@@ -62,6 +62,12 @@ void cna_f32_max_pool2d__scalar(const cna_pool2d_params *p,
   }
 }
 
+int cna_f32_avg_pool2d_2x2s2(const cna_pool2d_params *p) {
+  return p->kernel_h == 2 && p->kernel_w == 2 && p->stride_h == 2 && p->stride_w == 2 &&
+         p->pad_top == 0 && p->pad_left == 0 && p->pad_bottom == 0 && p->pad_right == 0 &&
+         2 * p->out_height <= p->in_height && 2 * p->out_width <= p->in_width;
+}
+
 void cna_f32_avg_pool2d__scalar(const cna_pool2d_params *p,
                                 const float *restrict input,
                                 float *restrict output) {

@@ -37,6 +37,13 @@ typedef struct cna_pool2d_params {
   int count_include_pad;
 } cna_pool2d_params;
 
+/* Whether a pooling is over 2x2 windows at stride 2, unpadded and whole
+ * (cna_f32_avg_pool2d_2x2s2__avx2 takes it). */
+int cna_f32_avg_pool2d_2x2s2(const cna_pool2d_params *p);
+/* Average pooling for those, with the reference's bits (scratch unused). */
+void cna_f32_avg_pool2d_2x2s2__avx2(const cna_pool2d_params *p, const float *restrict input,
+                                    float *restrict output, float *restrict scratch);
+
 /* Max over each window; padding never wins; NaN propagates. */
 void cna_f32_max_pool2d__scalar(const cna_pool2d_params *p,
                                 const float *restrict input,

@@ -154,7 +154,11 @@ static cna_status avg_pool2d_forward(const cna__layer *layer,
                                      const cna__forward_args *args) {
   const cna__shape *in = &args->input_shapes[0];
   const cna_pool2d_params p = pool2d_params(layer, in);
-  run_by_channels(args, &p, avg_pool_block);
+  const cna__kernels *kernels = cna__kernels_get();
+  run_by_channels(args, &p,
+                  kernels->avg_pool2d_2x2s2 != NULL && cna_f32_avg_pool2d_2x2s2(&p)
+                      ? kernels->avg_pool2d_2x2s2
+                      : avg_pool_block);
   return CNA_OK;
 }
 
