@@ -87,9 +87,8 @@ static __attribute__((noinline)) void finish(const cna_conv2d_group_tile *t, siz
 }
 
 /* P pixels (a constant in each inlined copy) from pixel i0, pixel i0 + q
- * reading its taps from at[q]. The
- * accumulators are named variables: an array of them is kept on the
- * stack, stored at every step. */
+ * reading its taps from at[q]. The accumulators are named variables: an
+ * array of them is kept on the stack, stored at every step. */
 static inline __attribute__((always_inline)) void tile(const cna_conv2d_group_tile *t, size_t i0,
                                                        const float *const at[PIXELS],
                                                        const int P) {

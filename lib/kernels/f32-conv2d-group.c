@@ -102,31 +102,6 @@ void cna_f32_conv2d_group_pack(const cna_conv2d_params *p, const float *restrict
           }
 }
 
-/* Phase-splits one input row of stride s into the s phase planes of its
- * padded row (row: phase 0's, the others phase floats apart): padded
- * column pad_left + x goes to phase (pad_left + x) % s at (pad_left + x) / s. */
-static void split_row(const float *restrict src, size_t width, size_t s, size_t pad_left,
-                      size_t phase, float *restrict row) {
-  if (s == 2) {
-    /* The zoo's stride: both phases in one pass, which compilers turn into
-     * vector deinterleaves. */
-    float *restrict even = row + pad_left % 2 * phase + pad_left / 2;
-    float *restrict odd = row + (pad_left + 1) % 2 * phase + (pad_left + 1) / 2;
-    const size_t pairs = width / 2;
-    for (size_t i = 0; i < pairs; i++) {
-      even[i] = src[2 * i];
-      odd[i] = src[2 * i + 1];
-    }
-    if (width % 2 != 0) even[pairs] = src[width - 1];
-    return;
-  }
-  for (size_t r = 0; r < s; r++) { /* phase by phase, strided reads */
-    const size_t x0 = (r + s - pad_left % s) % s;
-    float *to = row + r * phase + (pad_left + x0) / s;
-    for (size_t x = x0; x < width; x += s) *to++ = src[x];
-  }
-}
-
 /* Groups of a multiple of 16 output channels on the channel-vectorized
  * kernel, 16 channels a call. */
 static void by_channels(cna_conv2d_group_pixels_kernel pixels, const cna_conv2d_params *p,
@@ -192,7 +167,7 @@ void cna_f32_conv2d_group(cna_conv2d_group_kernel kernel,
       if (s == 1)
         memcpy(row + p->pad_left, src, p->in_width * sizeof *src);
       else
-        split_row(src, p->in_width, s, p->pad_left, phase, row);
+        cna_f32_split_row_phases(src, p->in_width, s, p->pad_left, phase, row);
     }
   }
   ptrdiff_t offsets[64];

@@ -189,37 +189,9 @@ static int pack_conv_band(const cna_conv2d_params *p, const float *restrict inpu
           for (size_t x = 0; x < left; x++) row[x] = 0.0f;
           if (w > 0) copy_run(row + left, src, 1, w);
           for (size_t x = left + w; x < band_w; x++) row[x] = 0.0f;
-          continue;
-        }
-        if (phases == 2) {
-          /* Column x to phase x % 2 at x / 2: the input's values 0, 2, 4,
-           * ... (x = left, left + 2, ...) to one phase from left / 2 on,
-           * 1, 3, ... to the other from (left + 1) / 2 on; zeros around. */
-          float *first = row + left % 2 * phase_w, *second = row + (left + 1) % 2 * phase_w;
-          const size_t from1 = left / 2, count1 = (w + 1) / 2;
-          const size_t from2 = (left + 1) / 2, count2 = w / 2;
-          for (size_t i = 0; i < from1 && w > 0; i++) first[i] = 0.0f;
-          for (size_t i = w > 0 ? from1 + count1 : 0; i < phase_w; i++) first[i] = 0.0f;
-          for (size_t i = 0; i < from2 && w > 0; i++) second[i] = 0.0f;
-          for (size_t i = w > 0 ? from2 + count2 : 0; i < phase_w; i++) second[i] = 0.0f;
-          first += from1;
-          second += from2;
-          for (size_t i = 0; i < count2; i++) {
-            first[i] = src[2 * i];
-            second[i] = src[2 * i + 1];
-          }
-          if (count1 > count2) first[count2] = src[w - 1];
-          continue;
-        }
-        /* Any stride: the input's values r, r + s, ... (x = left + r, ...)
-         * to phase (left + r) % s from (left + r) / s on. */
-        for (size_t r = 0; r < phases; r++) {
-          float *dst = row + (left + r) % phases * phase_w;
-          const size_t from = (left + r) / phases;
-          const size_t count = w > r ? (w - r + phases - 1) / phases : 0;
-          for (size_t i = 0; i < from && count > 0; i++) dst[i] = 0.0f;
-          for (size_t i = count > 0 ? from + count : 0; i < phase_w; i++) dst[i] = 0.0f;
-          if (count > 0) copy_run(dst + from, src + r, phases, count);
+        } else {
+          for (size_t x = 0; x < row_w; x++) row[x] = 0.0f;
+          if (w > 0) cna_f32_split_row_phases(src, w, phases, left, phase_w, row);
         }
       }
       loaded = ci;

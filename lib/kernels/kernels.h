@@ -238,6 +238,34 @@ void cna_f32_gemm_ukernel_4x16__neon(const cna_gemm_tile *tile);
  * channels: the input of a group padded once, an ISA kernel sweeping the
  * output for blocks of CNA_CONV2D_GROUP_BLOCK output channels. */
 #define CNA_CONV2D_GROUP_BLOCK 8
+/* Phase-splits one input row of width values for stride s into the s
+ * phases of its padded row (row: phase 0's, the others phase floats
+ * apart): padded column pad_left + x goes to phase (pad_left + x) % s at
+ * (pad_left + x) / s. Writes the input's values only, not the padding.
+ * The direct grouped convolution's input and the im2col band's rows. */
+static inline void cna_f32_split_row_phases(const float *restrict src, size_t width, size_t s,
+                                            size_t pad_left, size_t phase,
+                                            float *restrict row) {
+  if (s == 2) {
+    /* The zoo's stride: both phases in one pass, which compilers turn into
+     * vector deinterleaves. */
+    float *restrict even = row + pad_left % 2 * phase + pad_left / 2;
+    float *restrict odd = row + (pad_left + 1) % 2 * phase + (pad_left + 1) / 2;
+    const size_t pairs = width / 2;
+    for (size_t i = 0; i < pairs; i++) {
+      even[i] = src[2 * i];
+      odd[i] = src[2 * i + 1];
+    }
+    if (width % 2 != 0) even[pairs] = src[width - 1];
+    return;
+  }
+  for (size_t r = 0; r < s; r++) { /* phase by phase, strided reads */
+    const size_t x0 = (r + s - pad_left % s) % s;
+    float *to = row + r * phase + (pad_left + x0) / s;
+    for (size_t x = x0; x < width; x += s) *to++ = src[x];
+  }
+}
+
 /* Whether the direct kernel handles this geometry (equal strides of 1 to
  * 4, at most 64 taps). */
 int cna_f32_conv2d_group_supported(const cna_conv2d_params *p);
