@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "support/every_layer.h"
@@ -498,6 +499,45 @@ START_TEST(features_beside_forward_calls) {
 }
 END_TEST
 
+/* ------------------------------------------- the pool's idle workers */
+
+static double process_cpu_seconds(void) {
+  struct timespec t;
+  ck_assert_int_eq(clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t), 0);
+  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static void sleep_ms(long ms) {
+  const struct timespec t = {ms / 1000, ms % 1000 * 1000000L};
+  nanosleep(&t, NULL);
+}
+
+START_TEST(idle_workers_sleep_after_a_pass) {
+  /* Workers poll between the layers of a pass, then sleep: a program that
+   * holds a 4-thread net and does nothing burns no CPU. Polling workers
+   * would spend 3 x 300 ms here; sleeping ones next to nothing. */
+  cna_options *opts;
+  cna_net *net;
+  ck_assert_ok(cna_options_create(&opts));
+  ck_assert_ok(cna_options_set_num_threads(opts, 4));
+  ck_assert_ok(cna_net_create_arch("resnet20", opts, &net));
+  cna_options_destroy(opts);
+  size_t shape[3];
+  ck_assert_ok(cna_net_input_shape(net, shape));
+  const size_t batch = 4, in = shape[0] * shape[1] * shape[2] * batch;
+  float *x = make_input(in, 7), *y = malloc(output_size(net) * batch * sizeof *y);
+  ck_assert_ptr_nonnull(y);
+  for (int pass = 0; pass < 3; pass++) ck_assert_ok(cna_net_forward(net, x, batch, y));
+  sleep_ms(50); /* past the polling after the pass */
+  const double before = process_cpu_seconds();
+  sleep_ms(300);
+  const double spent = process_cpu_seconds() - before;
+  ck_assert_msg(spent < 0.05, "idle for 300 ms, the process used %.0f ms of CPU", spent * 1e3);
+  free(x), free(y);
+  cna_net_destroy(net);
+}
+END_TEST
+
 Suite *cna_test_concurrency_suite(void) {
   Suite *s = suite_create("concurrency");
   TCase *tc = tcase_create("threads");
@@ -508,6 +548,7 @@ Suite *cna_test_concurrency_suite(void) {
   tcase_add_test(tc, create_and_destroy_from_many_threads);
   tcase_add_test(tc, concurrent_saves_to_one_path);
   tcase_add_test(tc, features_beside_forward_calls);
+  tcase_add_test(tc, idle_workers_sleep_after_a_pass);
   suite_add_tcase(s, tc);
   return s;
 }

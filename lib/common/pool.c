@@ -4,7 +4,13 @@
  * waits for the tasks, not for the workers: a worker that the OS has not
  * scheduled yet (another process on its core) never joins a job that is
  * already done, so a busy machine costs at most the tasks a descheduled
- * worker took, not a time slice per job. */
+ * worker took, not a time slice per job.
+ *
+ * Between the jobs of one forward pass (cna__pool_enter .. _leave) waiting
+ * threads poll for up to PASS_SPIN_NANOSECONDS instead of SPIN_NANOSECONDS:
+ * a thread that sleeps between two layers must be woken for the next, and
+ * on a virtual machine a wake-up takes tens to hundreds of microseconds
+ * (the idle vCPU halts), a cost the other thread then waits for too. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <sched.h>
@@ -36,11 +42,16 @@ struct cna__pool {
   _Atomic(job *) current; /* NULL between jobs */
   atomic_size_t users;    /* workers that may be reading current's job */
   atomic_uint generation; /* bumped per job: wakes the workers */
+  atomic_size_t passes;   /* forward passes running (cna__pool_enter) */
   atomic_int stop;
 };
 
-/* How long an idle worker keeps polling before it sleeps. */
+/* How long an idle worker (or a caller waiting for the workers' tasks)
+ * keeps polling before it sleeps: outside a forward pass, and inside one.
+ * Layers follow each other within microseconds; a longer gap inside a pass
+ * (a step that runs on one thread) is rare and ends the polling. */
 #define SPIN_NANOSECONDS 100000L
+#define PASS_SPIN_NANOSECONDS 2000000L
 
 static void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -54,6 +65,26 @@ static long long now_ns(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/* Polls until ready(pool, arg) or the spin time runs out (0). */
+static int poll_until(cna__pool *pool, int (*ready)(cna__pool *, void *), void *arg) {
+  const long long start = now_ns();
+  for (int spins = 1; !ready(pool, arg); spins++) {
+    cpu_relax();
+    if (spins % 64 != 0) continue;
+    const long long limit = atomic_load_explicit(&pool->passes, memory_order_relaxed) > 0
+                                ? PASS_SPIN_NANOSECONDS
+                                : SPIN_NANOSECONDS;
+    if (now_ns() - start > limit) return 0;
+  }
+  return 1;
+}
+
+/* A new job (generation past *seen) or a stop. */
+static int job_or_stop(cna__pool *pool, void *seen) {
+  return atomic_load_explicit(&pool->generation, memory_order_acquire) != *(unsigned *)seen ||
+         atomic_load_explicit(&pool->stop, memory_order_relaxed);
 }
 
 /* Takes and runs tasks until none is left; the one who finishes the last
@@ -86,13 +117,7 @@ static void *worker_main(void *p) {
   for (;;) {
     /* Poll briefly: the next layer's job usually follows within
      * microseconds. Then sleep. */
-    const long long until = now_ns() + SPIN_NANOSECONDS;
-    int spins = 0;
-    while (atomic_load_explicit(&pool->generation, memory_order_acquire) == seen &&
-           !atomic_load_explicit(&pool->stop, memory_order_relaxed)) {
-      cpu_relax();
-      if (++spins % 64 == 0 && now_ns() > until) break;
-    }
+    (void)poll_until(pool, job_or_stop, &seen);
     pthread_mutex_lock(&pool->mutex);
     while (atomic_load_explicit(&pool->generation, memory_order_acquire) == seen &&
            !atomic_load_explicit(&pool->stop, memory_order_relaxed))
@@ -165,6 +190,21 @@ size_t cna__pool_threads(const cna__pool *pool) {
   return pool != NULL ? pool->num_workers + 1 : 1;
 }
 
+/* Every task of the job arg finished. */
+static int all_done(cna__pool *pool, void *arg) {
+  (void)pool;
+  job *j = arg;
+  return atomic_load_explicit(&j->done, memory_order_acquire) == j->count;
+}
+
+void cna__pool_enter(cna__pool *pool) {
+  if (pool != NULL) atomic_fetch_add_explicit(&pool->passes, 1, memory_order_relaxed);
+}
+
+void cna__pool_leave(cna__pool *pool) {
+  if (pool != NULL) atomic_fetch_sub_explicit(&pool->passes, 1, memory_order_relaxed);
+}
+
 void cna__pool_run(cna__pool *pool, size_t count, cna__task_fn fn, void *ctx) {
   if (pool == NULL || count <= 1 || pthread_mutex_trylock(&pool->run_lock) != 0) {
     for (size_t i = 0; i < count; i++) fn(ctx, i, 0);
@@ -180,12 +220,7 @@ void cna__pool_run(cna__pool *pool, size_t count, cna__task_fn fn, void *ctx) {
   pthread_mutex_unlock(&pool->mutex);
   run_tasks(pool, &j, 0);
   /* Tasks other threads took: spin briefly, then sleep until the last. */
-  const long long until = now_ns() + SPIN_NANOSECONDS;
-  int spins = 0;
-  while (atomic_load_explicit(&j.done, memory_order_acquire) != count) {
-    cpu_relax();
-    if (++spins % 64 == 0 && now_ns() > until) break;
-  }
+  (void)poll_until(pool, all_done, &j);
   pthread_mutex_lock(&pool->mutex);
   while (atomic_load_explicit(&j.done, memory_order_acquire) != count)
     pthread_cond_wait(&pool->finished, &pool->mutex);
@@ -193,6 +228,7 @@ void cna__pool_run(cna__pool *pool, size_t count, cna__task_fn fn, void *ctx) {
   /* The job lives on this stack: wait for workers still inside it (they
    * find no task left and leave at once). */
   atomic_store(&pool->current, NULL);
+  int spins = 0;
   while (atomic_load(&pool->users) != 0) {
     cpu_relax();
     if (++spins % 1024 == 0) sched_yield();

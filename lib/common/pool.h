@@ -3,9 +3,10 @@
  * A pool has num_threads - 1 workers; the calling thread is the other one.
  * cna__pool_run hands out task indices from a shared counter, so which
  * thread runs a task varies, but each task's result does not: callers split
- * work over outputs only. Idle workers spin about 100 microseconds for the
- * next job, then sleep on a condition variable, so an idle host program
- * burns no CPU. */
+ * work over outputs only. Idle workers spin for the next job, then sleep
+ * on a condition variable: about 100 microseconds after a forward pass,
+ * so an idle host program burns no CPU, and up to 2 ms between the layers
+ * of one. */
 #ifndef CNA_POOL_H
 #define CNA_POOL_H
 
@@ -29,6 +30,11 @@ typedef void (*cna__task_fn)(void *ctx, size_t task, size_t thread);
 /* The threads a job may run on: the workers and the caller (1: no pool). */
 size_t cna__pool_threads(const cna__pool *pool);
 void cna__pool_run(cna__pool *pool, size_t count, cna__task_fn fn, void *ctx);
+/* Bracket a forward pass (any number at once; NULL accepted): while one
+ * runs, threads waiting between its jobs poll for longer before they
+ * sleep (pool.c), so the next layer finds them awake. */
+void cna__pool_enter(cna__pool *pool);
+void cna__pool_leave(cna__pool *pool);
 
 /* Flush-to-zero and denormals-are-zero for the calling thread (the MXCSR
  * on x86, FPCR.FZ on AArch64), returning the previous mode for

@@ -104,7 +104,9 @@ cna_status cna__net_forward(const cna_net *net, const float *input, size_t batch
   cna_status status = cna__plan_acquire(net->plan, batch, &ctx);
   if (status != CNA_OK) return status;
   const cna__fp_mode mode = cna__fp_flush_denormals();
+  cna__pool_enter(net->pool);
   status = run(net, net->plan, input, batch, output, ctx);
+  cna__pool_leave(net->pool);
   cna__fp_restore(mode);
   cna__plan_release(net->plan, ctx);
   return status;
@@ -118,7 +120,9 @@ cna_status cna__plan_run(const cna_net *net, cna__plan *plan, const float *input
   cna_status status = cna__plan_acquire(plan, batch, &ctx);
   if (status != CNA_OK) return status;
   const cna__fp_mode mode = cna__fp_flush_denormals();
+  cna__pool_enter(net->pool);
   status = run(net, plan, input, batch, NULL, ctx);
+  cna__pool_leave(net->pool);
   cna__fp_restore(mode);
   /* The kept layers stayed live to the end (plan.c): copy them out. */
   for (size_t k = 0; status == CNA_OK && k < count; k++)
