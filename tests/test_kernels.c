@@ -971,6 +971,12 @@ START_TEST(max_pool_matches_scalar) {
       {3, 14, 14, 3, 3, 1, 1, 1, 1, 0},   {2, 7, 7, 3, 3, 1, 1, 1, 1, 0},
       {2, 9, 11, 5, 5, 1, 1, 2, 2, 0},    {2, 10, 12, 2, 2, 1, 1, 0, 0, 1},
       {1, 70, 70, 3, 3, 1, 1, 1, 1, 0},   {2, 1, 5, 1, 3, 1, 1, 0, 1, 0},
+      /* stride 2 straight from the input rows: rows of 16, 8, 7 and 1
+       * outputs (a whole last block, a single one, a partial one), 2x2
+       * windows cut by padding on the left */
+      {2, 9, 33, 3, 3, 2, 2, 0, 0, 0},    {3, 14, 14, 2, 2, 2, 2, 0, 0, 0},
+      {2, 3, 3, 3, 3, 2, 2, 0, 0, 0},     {2, 10, 15, 2, 2, 2, 2, 1, 1, 0},
+      {2, 5, 34, 3, 3, 2, 2, 1, 1, 1},
   };
   unsigned seed = 41;
   for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
@@ -983,9 +989,10 @@ START_TEST(max_pool_matches_scalar) {
     p.out_width = (c[2] + p.pad_left + p.pad_right - c[4]) / c[6] + 1;
     const size_t in = c[0] * c[1] * c[2], out = c[0] * p.out_height * p.out_width;
     float *x = malloc(in * sizeof *x), *want = malloc(out * sizeof *want);
-    float *got = malloc(out * sizeof *got);
+    float *got = malloc((out + 8) * sizeof *got); /* 8 floats of guard */
     float *row = malloc(cna_f32_max_pool2d_scratch(&p) * sizeof *row);
     for (size_t i = 0; i < in; i++) x[i] = uniform(&seed);
+    for (size_t i = out; i < out + 8; i++) got[i] = 1234.5f;
     /* NaN in the vector body, in a row tail and at the plane's edge. */
     x[in / 2] = NAN;
     x[c[2] - 1] = NAN;
@@ -996,6 +1003,10 @@ START_TEST(max_pool_matches_scalar) {
       ck_assert_msg(memcmp(&got[i], &want[i], sizeof got[i]) == 0 ||
                         (isnan(got[i]) && isnan(want[i])),
                     "case %zu output %zu: %g vs %g", t, i, (double)got[i], (double)want[i]);
+    /* Rows may be stored whole into the next row's outputs, never past
+     * the last. */
+    for (size_t i = out; i < out + 8; i++)
+      ck_assert_msg(got[i] == 1234.5f, "case %zu wrote past its output", t);
     free(x), free(want), free(got), free(row);
   }
 }

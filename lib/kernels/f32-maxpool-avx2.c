@@ -120,6 +120,69 @@ static void pool_flat(const cna_pool2d_params *p, const float *restrict plane,
   }
 }
 
+/* Columns c..c+8 of rows h0..h1 (h0 < h1) max-reduced; with edge, the
+ * columns outside [0, iw) are -inf and never read. */
+static inline __m256 column8(const float *plane, size_t iw, size_t h0, size_t h1, ptrdiff_t c,
+                             int edge) {
+  if (!edge) {
+    __m256 m = _mm256_loadu_ps(plane + h0 * iw + (size_t)c);
+    for (size_t h = h0 + 1; h < h1; h++) m = nan_max(_mm256_loadu_ps(plane + h * iw + (size_t)c), m);
+    return m;
+  }
+  const __m256i x = _mm256_add_epi32(_mm256_set1_epi32((int)c),
+                                     _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  const __m256i in = _mm256_and_si256(_mm256_cmpgt_epi32(x, _mm256_set1_epi32(-1)),
+                                      _mm256_cmpgt_epi32(_mm256_set1_epi32((int)iw), x));
+  /* A masked load reads no lane outside the mask, even before the plane. */
+  const float *base = plane + (ptrdiff_t)(h0 * iw) + c;
+  __m256 m = _mm256_maskload_ps(base, in);
+  for (size_t h = h0 + 1; h < h1; h++) m = nan_max(_mm256_maskload_ps(base + (h - h0) * iw, in), m);
+  return _mm256_blendv_ps(_mm256_set1_ps(-INFINITY), m, _mm256_castsi256_ps(in));
+}
+
+/* One output row at stride 2 with a window of 2 or 3 columns, straight
+ * from the input rows h0..h1: 16 columns reduced down the window and split
+ * into even and odd (outputs o..o+8 take columns 2o + dx), the third tap
+ * the even ones moved one lane on, the next block's first column shifted
+ * in. A row's last block is stored whole, its extra lanes landing on the
+ * next rows' first outputs, which those rows then overwrite: only where
+ * fewer than 8 of the call's outputs are left from it (room: floats from
+ * out to the end of the output) is it stored masked. A masked store costs Zen 3 about
+ * as much as the rest of a block; with two per row, SqueezeNet's
+ * 27x27 -> 13x13 pools spent most of their time in them. */
+static void row_stride2(const cna_pool2d_params *p, const float *plane, size_t h0, size_t h1,
+                        size_t room, float *out) {
+  const size_t iw = p->in_width, ow = p->out_width, kw = p->kernel_w;
+  const ptrdiff_t first = -(ptrdiff_t)p->pad_left;
+  const __m256i next = _mm256_setr_epi32(1, 2, 3, 4, 5, 6, 7, 0);
+  /* Whether columns c..c+8 need clipping. */
+#define CNA_EDGE(c) ((c) < 0 || (c) + 8 > (ptrdiff_t)iw)
+  ptrdiff_t c = first;
+  __m256 a = column8(plane, iw, h0, h1, c, CNA_EDGE(c));
+  __m256 b = column8(plane, iw, h0, h1, c + 8, CNA_EDGE(c + 8));
+  for (size_t o = 0; o < ow; o += 8, c += 16) {
+    const __m256 e = _mm256_castpd_ps(_mm256_permute4x64_pd(
+        _mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0))), _MM_SHUFFLE(3, 1, 2, 0)));
+    const __m256 d = _mm256_castpd_ps(_mm256_permute4x64_pd(
+        _mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1))), _MM_SHUFFLE(3, 1, 2, 0)));
+    __m256 m = nan_max(d, e);
+    const int more = o + 8 < ow;
+    if (kw == 3 || more) a = column8(plane, iw, h0, h1, c + 16, CNA_EDGE(c + 16));
+    if (more) b = column8(plane, iw, h0, h1, c + 24, CNA_EDGE(c + 24));
+    if (kw == 3) {
+      /* columns 2o + 2: e's lanes 1..7, then the next block's column 0 */
+      const __m256 shifted = _mm256_blend_ps(_mm256_permutevar8x32_ps(e, next),
+                                             _mm256_broadcastss_ps(_mm256_castps256_ps128(a)), 0x80);
+      m = nan_max(shifted, m);
+    }
+    if (o + 8 <= room)
+      _mm256_storeu_ps(out + o, m);
+    else
+      _mm256_maskstore_ps(out + o, tail_mask(ow - o), m);
+  }
+#undef CNA_EDGE
+}
+
 void cna_f32_max_pool2d__avx2(const cna_pool2d_params *p, const float *restrict input,
                               float *restrict output, float *restrict scratch) {
   if (cna_f32_max_pool2d_flat(p)) {
@@ -141,6 +204,8 @@ void cna_f32_max_pool2d__avx2(const cna_pool2d_params *p, const float *restrict 
   float *restrict inside = row + p->pad_left;
   const __m256i row_tail = tail_mask(iw % 8), out_tail = tail_mask(ow % 8);
   const size_t whole = ow / 8 * 8;
+  const int direct2 = sw == 2 && (kw == 2 || kw == 3);
+  const float *end = output + p->channels * p->out_height * ow;
   for (size_t c = 0; c < p->channels; c++) {
     const float *plane = input + c * p->in_height * iw;
     for (size_t oh = 0; oh < p->out_height; oh++, output += ow) {
@@ -149,6 +214,10 @@ void cna_f32_max_pool2d__avx2(const cna_pool2d_params *p, const float *restrict 
       const ptrdiff_t h0 = top < 0 ? 0 : top;
       const ptrdiff_t bottom = top + (ptrdiff_t)p->kernel_h;
       const ptrdiff_t h1 = bottom > (ptrdiff_t)p->in_height ? (ptrdiff_t)p->in_height : bottom;
+      if (direct2 && h1 > h0) {
+        row_stride2(p, plane, (size_t)h0, (size_t)h1, (size_t)(end - output), output);
+        continue;
+      }
       if (h1 <= h0) {
         for (size_t x = 0; x < iw; x++) inside[x] = -INFINITY;
       } else {
