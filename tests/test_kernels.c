@@ -310,6 +310,38 @@ START_TEST(grouped_convolution_by_channels_matches_by_pixels) {
 }
 END_TEST
 
+/* Global average pooling against the reference, bit for bit: channel
+ * counts around the 8 a step takes (the rest on the reference), planes
+ * shorter than a step and with tails of every length, values of mixed
+ * magnitude (the order of the additions shows), NaN, infinities and
+ * planes of negative zeros (whose mean is +0: the sum starts at 0). */
+START_TEST(global_avg_pool_matches_the_reference) {
+  const cna__kernels *kernels = cna__kernels_get();
+  if (kernels->global_avg_pool == NULL) return;
+  static const size_t shapes[][2] = {/* channels, plane */
+                                     {8, 1},  {8, 7},   {9, 8},   {16, 49}, {17, 169},
+                                     {1, 9},  {7, 100}, {24, 13}, {40, 3},  {1000, 169}};
+  unsigned seed = 11;
+  for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
+    const size_t channels = shapes[t][0], plane = shapes[t][1], in = channels * plane;
+    float *x = malloc(in * sizeof *x), *want = malloc(channels * sizeof *want);
+    float *got = malloc(channels * sizeof *got);
+    for (size_t i = 0; i < in; i++) x[i] = uniform(&seed) * (i % 3 == 0 ? 1e4f : 1.0f);
+    for (size_t i = 0; i < plane; i++) x[i] = -0.0f; /* channel 0 */
+    if (channels > 2) x[2 * plane + plane / 2] = NAN;
+    if (channels > 4) x[4 * plane] = INFINITY;
+    if (channels > 5) x[5 * plane + plane - 1] = -INFINITY;
+    cna_f32_global_avg_pool__scalar(channels, plane, x, want);
+    kernels->global_avg_pool(channels, plane, x, got);
+    for (size_t c = 0; c < channels; c++)
+      ck_assert_msg(isnan(want[c]) ? isnan(got[c]) : memcmp(&want[c], &got[c], sizeof *got) == 0,
+                    "shape %zu channel %zu: %a vs %a", t, c, (double)got[c], (double)want[c]);
+    ck_assert(!signbit(got[0]) && got[0] == 0.0f);
+    free(x), free(want), free(got);
+  }
+}
+END_TEST
+
 /* Average pooling over 2x2 windows at stride 2 (DenseNet's transitions)
  * against the reference, bit for bit: widths that leave tails of every
  * length past the 8-output steps, an odd last row and column dropped,
@@ -1339,6 +1371,7 @@ Suite *cna_test_kernels_suite(void) {
   tcase_add_test(tc, conv_packing_matches_im2col);
   tcase_add_test(tc, winograd_transforms_match_portable);
   tcase_add_test(tc, max_pool_matches_scalar);
+  tcase_add_test(tc, global_avg_pool_matches_the_reference);
   tcase_add_test(tc, fully_connected_matches_scalar);
   tcase_add_test(tc, thread_counts_give_identical_outputs);
   tcase_add_test(tc, conv_partitions_give_identical_outputs);

@@ -113,6 +113,7 @@ static void choose(void) {
                            .conv2d_group_pixels = cna_f32_conv2d_group_16x6__avx2,
                            .max_pool2d = cna_f32_max_pool2d__avx2,
                            .avg_pool2d_2x2s2 = cna_f32_avg_pool2d_2x2s2__avx2,
+                           .global_avg_pool = cna_f32_global_avg_pool__avx2,
                            .fully_connected_rows = cna_f32_fully_connected_rows__avx2};
 #if defined(__x86_64__)
   /* AVX-512 CPUs: the 12x32 GEMM micro-kernel, for convolutions and for

@@ -36,6 +36,10 @@ typedef struct cna__kernels {
    * cna_f32_avg_pool2d_2x2s2 says so). */
   void (*avg_pool2d_2x2s2)(const cna_pool2d_params *p, const float *restrict input,
                            float *restrict output, float *restrict scratch);
+  /* Global average pooling (and adaptive pooling to 1x1) with the
+   * reference's bits. */
+  void (*global_avg_pool)(size_t channels, size_t plane_size, const float *restrict input,
+                          float *restrict output);
   void (*fully_connected_rows)(size_t in_features, size_t rows, size_t batch,
                                const float *restrict input, size_t ld_input,
                                const float *restrict weights, const float *restrict bias,

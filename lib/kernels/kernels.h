@@ -89,6 +89,9 @@ void cna_f32_adaptive_avg_pool2d__scalar(size_t channels, size_t in_height,
 void cna_f32_global_avg_pool__scalar(size_t channels, size_t plane_size,
                                      const float *restrict input,
                                      float *restrict output);
+/* The same, AVX2, 8 channels at a time with the reference's bits. */
+void cna_f32_global_avg_pool__avx2(size_t channels, size_t plane_size,
+                                   const float *restrict input, float *restrict output);
 
 /* Cross-channel local response normalization (see cna_builder_lrn). */
 void cna_f32_lrn__scalar(size_t channels, size_t plane_size, size_t size,

@@ -114,6 +114,7 @@ static void run_by_channels(const cna__forward_args *args, const cna_pool2d_para
   channel_job j = {args, *p, p->in_height * p->in_width, p->out_height * p->out_width, 0, 0,
                    kernel};
   j.block = (16384 + j.in_plane - 1) / j.in_plane;
+  if (j.block > 8) j.block = j.block / 8 * 8; /* whole steps of the 8-channel kernels */
   if (j.block > p->channels) j.block = p->channels;
   j.blocks = (p->channels + j.block - 1) / j.block;
   cna__pool_run(args->pool, args->batch * j.blocks, channel_task, &j);
@@ -232,6 +233,18 @@ static void adaptive_rf(const cna__layer *layer, const cna__shape *inputs,
                 &out->size_w, &out->jump_w, &out->extent_w);
 }
 
+/* Global average pooling, and adaptive pooling to 1x1 (the same sums in
+ * the same order). */
+static void global_block(const cna_pool2d_params *p, const float *restrict input,
+                         float *restrict output, float *restrict scratch) {
+  (void)scratch;
+  const cna__kernels *k = cna__kernels_get();
+  if (k->global_avg_pool != NULL)
+    k->global_avg_pool(p->channels, p->in_height * p->in_width, input, output);
+  else
+    cna_f32_global_avg_pool__scalar(p->channels, p->in_height * p->in_width, input, output);
+}
+
 static void adaptive_block(const cna_pool2d_params *p, const float *restrict input,
                            float *restrict output, float *restrict scratch) {
   (void)scratch;
@@ -244,7 +257,8 @@ static cna_status adaptive_forward(const cna__layer *layer,
   const cna__shape *in = &args->input_shapes[0];
   const cna_pool2d_params p = {.channels = in->c, .in_height = in->h, .in_width = in->w,
                                .out_height = layer->out.h, .out_width = layer->out.w};
-  run_by_channels(args, &p, adaptive_block);
+  run_by_channels(args, &p,
+                  p.out_height == 1 && p.out_width == 1 ? global_block : adaptive_block);
   return CNA_OK;
 }
 
@@ -279,11 +293,6 @@ static void global_rf(const cna__layer *layer, const cna__shape *inputs,
   cna__rf_global(in, out);
 }
 
-static void global_block(const cna_pool2d_params *p, const float *restrict input,
-                         float *restrict output, float *restrict scratch) {
-  (void)scratch;
-  cna_f32_global_avg_pool__scalar(p->channels, p->in_height * p->in_width, input, output);
-}
 
 static cna_status global_forward(const cna__layer *layer,
                                  const cna__forward_args *args) {
