@@ -293,7 +293,6 @@ static void global_rf(const cna__layer *layer, const cna__shape *inputs,
   cna__rf_global(in, out);
 }
 
-
 static cna_status global_forward(const cna__layer *layer,
                                  const cna__forward_args *args) {
   const cna__shape *in = &args->input_shapes[0];
