@@ -16,6 +16,7 @@
 #include "graph/plan.h"
 #include "kernels/dispatch.h"
 #include "kernels/kernels.h"
+#include "layers/layer.h"
 #include "support/batch_norms.h"
 #include "support/scalar_child.h"
 #include "tests.h"
@@ -129,6 +130,10 @@ START_TEST(convolution_through_gemm_matches_direct) {
       {17, 15, 17, 23, 3, 3, 1, 1, 0, 0, 1, 1},
       {32, 18, 18, 19, 3, 3, 1, 1, 2, 2, 1, 1},
       {400, 14, 14, 20, 3, 3, 1, 1, 1, 1, 1, 1},
+      /* Winograd F(6x6, 3x3) (where the path has it): padded, and 38x36
+       * outputs in partial tiles both ways. */
+      {64, 28, 28, 72, 3, 3, 1, 1, 1, 1, 1, 1},
+      {67, 40, 38, 65, 3, 3, 1, 1, 0, 0, 1, 1},
   };
   const cna__kernels *kernels = cna__kernels_get();
   unsigned seed = 99;
@@ -864,10 +869,31 @@ static void check_nan_and_inf(const cna_gemm_ukernel *uk) {
 
 /* The packed blocks of B read from a convolution's input hold exactly the
  * unfolded matrix's values, for every geometry and block position. */
+/* Winograd's two tile sizes: F(4x4, 3x3) and F(6x6, 3x3), their portable
+ * transforms and the dispatched ones (NULL: this path has none). */
+typedef struct winograd_variant {
+  size_t tile, products;
+  void (*weights)(size_t, size_t, const float *, const float *, float *);
+  cna_winograd_input_fn input, fast_input;
+  cna_winograd_output_fn output, fast_output;
+  size_t (*scratch)(size_t tiles_w, size_t count);
+} winograd_variant;
+
+static winograd_variant winograd_variant_of(int which) {
+  const cna__kernels *k = cna__kernels_get();
+  if (which == 0)
+    return (winograd_variant){4, 36, cna_f32_winograd43_weights, cna_f32_winograd43_input,
+                              k->winograd_input, cna_f32_winograd43_output, k->winograd_output,
+                              cna_f32_winograd43_input_scratch};
+  return (winograd_variant){6, 64, cna_f32_winograd63_weights, cna_f32_winograd63_input,
+                            k->winograd63_input, cna_f32_winograd63_output, k->winograd63_output,
+                            cna_f32_winograd63_input_scratch};
+}
+
 /* The dispatched Winograd transforms against the portable ones, bit for
- * bit (the same operations in the same order): runs of tiles that start
- * and end mid-row, partial edge tiles, padding 0..2, bias, residual (also
- * in place, as the plan runs it), ReLU, NaN and Inf. */
+ * bit (the same operations in the same order), for both tile sizes: runs
+ * of tiles that start and end mid-row, partial edge tiles, padding 0..2,
+ * bias, residual (also in place, as the plan runs it), ReLU, NaN and Inf. */
 START_TEST(winograd_transforms_match_portable) {
   const cna__kernels *kernels = cna__kernels_get();
   static const size_t cases[][6] = {
@@ -875,72 +901,193 @@ START_TEST(winograd_transforms_match_portable) {
       {3, 12, 12, 1, 0, 9},   {2, 15, 17, 0, 1, 12}, {5, 18, 18, 2, 3, 20},
       {1, 56, 56, 1, 13, 48}, {4, 7, 30, 1, 5, 16},  {2, 9, 9, 1, 0, 1},
       {2, 6, 5, 1, 0, 4}, /* rows narrower than a vector */
+      {3, 40, 38, 0, 2, 33},
   };
   unsigned seed = 41;
-  for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
-    const size_t *c = cases[t];
-    const size_t ch = c[0], h = c[1], w = c[2], pad = c[3], t0 = c[4], count = c[5];
-    const size_t oh = h + 2 * pad - 2, ow = w + 2 * pad - 2, tiles_w = (ow + 3) / 4;
-    const size_t panels = (count + 15) / 16, ld = panels * 16;
-    float *x = malloc(ch * h * w * sizeof *x);
-    for (size_t i = 0; i < ch * h * w; i++) x[i] = uniform(&seed);
-    x[0] = NAN, x[ch * h * w - 1] = INFINITY;
-    const size_t scratch_n = cna_f32_winograd43_input_scratch(tiles_w, count);
-    float *s1 = malloc(scratch_n * sizeof *s1), *s2 = malloc(scratch_n * sizeof *s2);
-    /* Panels of 16 lanes (AVX2, NEON) and of 32 (AVX-512): the dispatched
-     * transform against the portable one, and each value where the panels
-     * of 16 have it (v16, the portable transform's). */
-    /* The 36 matrices an odd number of 64-byte lines apart (no shared L1
-     * set), no closer than their size. */
-    const size_t stride16 = cna_winograd43_stride(ch, ld);
-    ck_assert(stride16 >= ch * ld && stride16 % 16 == 0 && stride16 / 16 % 2 == 1);
-    float *v16 = calloc(36 * stride16, sizeof *v16);
-    cna_f32_winograd43_input(x, ch, h, w, pad, pad, tiles_w, t0, count, 16, v16, s1);
-    for (size_t lanes = 16; lanes <= 32; lanes += 16) {
-      const size_t vld = (count + lanes - 1) / lanes * lanes;
-      const size_t stride = cna_winograd43_stride(ch, vld), vn = 36 * stride;
-      float *v1 = calloc(vn, sizeof *v1), *v2 = calloc(vn, sizeof *v2);
-      cna_f32_winograd43_input(x, ch, h, w, pad, pad, tiles_w, t0, count, lanes, v1, s1);
-      kernels->winograd_input(x, ch, h, w, pad, pad, tiles_w, t0, count, lanes, v2, s2);
-      /* Columns past count hold whatever: compare the live ones. */
-      for (size_t xi = 0; xi < 36; xi++)
-        for (size_t p = 0; p < panels; p++)
-          for (size_t k = 0; k < ch; k++)
-            for (size_t l = 0; l < 16 && p * 16 + l < count; l++) {
-              const size_t i = xi * stride + cna_winograd43_v_offset(p, k, ch, lanes) + l;
-              const size_t i16 = xi * stride16 + (p * ch + k) * 16 + l;
-              ck_assert_msg(memcmp(&v1[i], &v2[i], sizeof v1[i]) == 0,
-                            "%s input transform, %zu lanes, case %zu: %g vs %g", kernels->isa,
-                            lanes, t, (double)v1[i], (double)v2[i]);
-              ck_assert_msg(memcmp(&v1[i], &v16[i16], sizeof v1[i]) == 0,
-                            "input transform, %zu lanes, case %zu: (%zu,%zu,%zu,%zu) moved",
-                            lanes, t, xi, p, k, l);
+  for (int which = 0; which < 2; which++) {
+    const winograd_variant wv = winograd_variant_of(which);
+    if (wv.fast_input == NULL) continue;
+    const size_t np = wv.products;
+    for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+      const size_t *c = cases[t];
+      const size_t ch = c[0], h = c[1], w = c[2], pad = c[3], t0 = c[4];
+      const size_t oh = h + 2 * pad - 2, ow = w + 2 * pad - 2;
+      const size_t tiles_w = (ow + wv.tile - 1) / wv.tile;
+      const size_t all = tiles_w * ((oh + wv.tile - 1) / wv.tile);
+      if (t0 >= all) continue;
+      const size_t count = c[5] < all - t0 ? c[5] : all - t0;
+      const size_t panels = (count + 15) / 16, ld = panels * 16;
+      float *x = malloc(ch * h * w * sizeof *x);
+      for (size_t i = 0; i < ch * h * w; i++) x[i] = uniform(&seed);
+      x[0] = NAN, x[ch * h * w - 1] = INFINITY;
+      const size_t scratch_n = wv.scratch(tiles_w, count);
+      float *s1 = malloc(scratch_n * sizeof *s1), *s2 = malloc(scratch_n * sizeof *s2);
+      /* Panels of 16 lanes (AVX2, NEON) and of 32 (AVX-512): the
+       * dispatched transform against the portable one, and each value
+       * where the panels of 16 have it (v16, the portable transform's).
+       * The products an odd number of 64-byte lines apart (no shared L1
+       * set), no closer than their size. */
+      const size_t stride16 = cna_winograd_stride(ch, ld);
+      ck_assert(stride16 >= ch * ld && stride16 % 16 == 0 && stride16 / 16 % 2 == 1);
+      float *v16 = calloc(np * stride16, sizeof *v16);
+      wv.input(x, ch, h, w, pad, pad, tiles_w, t0, count, 16, v16, s1);
+      for (size_t lanes = 16; lanes <= 32; lanes += 16) {
+        const size_t vld = (count + lanes - 1) / lanes * lanes;
+        const size_t stride = cna_winograd_stride(ch, vld), vn = np * stride;
+        float *v1 = calloc(vn, sizeof *v1), *v2 = calloc(vn, sizeof *v2);
+        wv.input(x, ch, h, w, pad, pad, tiles_w, t0, count, lanes, v1, s1);
+        wv.fast_input(x, ch, h, w, pad, pad, tiles_w, t0, count, lanes, v2, s2);
+        /* Columns past count hold whatever: compare the live ones. */
+        for (size_t xi = 0; xi < np; xi++)
+          for (size_t p = 0; p < panels; p++)
+            for (size_t k = 0; k < ch; k++)
+              for (size_t l = 0; l < 16 && p * 16 + l < count; l++) {
+                const size_t i = xi * stride + cna_winograd_v_offset(p, k, ch, lanes) + l;
+                const size_t i16 = xi * stride16 + (p * ch + k) * 16 + l;
+                ck_assert_msg(memcmp(&v1[i], &v2[i], sizeof v1[i]) == 0,
+                              "%s F(%zu) input transform, %zu lanes, case %zu: %g vs %g",
+                              kernels->isa, wv.tile, lanes, t, (double)v1[i], (double)v2[i]);
+                ck_assert_msg(memcmp(&v1[i], &v16[i16], sizeof v1[i]) == 0,
+                              "F(%zu) input transform, %zu lanes, case %zu: (%zu,%zu,%zu,%zu) "
+                              "moved", wv.tile, lanes, t, xi, p, k, l);
+              }
+        free(v1), free(v2);
+      }
+      free(v16);
+      /* Output: M with out = ch channels, [xi][o][ld]. */
+      const size_t mn = np * cna_winograd_stride(ch, ld), plane = oh * ow;
+      float *m = malloc(mn * sizeof *m), bias[8];
+      for (size_t i = 0; i < mn; i++) m[i] = uniform(&seed);
+      m[5] = NAN, m[mn - 1] = -INFINITY;
+      for (size_t i = 0; i < ch; i++) bias[i] = uniform(&seed);
+      float *res = malloc(ch * plane * sizeof *res), *y1 = malloc(ch * plane * sizeof *y1);
+      float *y2 = malloc(ch * plane * sizeof *y2);
+      for (size_t i = 0; i < ch * plane; i++) res[i] = uniform(&seed);
+      res[1] = -0.0f; /* ReLU keeps a sum of -0 as -0 on every path */
+      for (int variant = 0; variant < 6; variant++) {
+        /* residual: none, separate, in place (the output's own values) */
+        const int relu = variant & 1, residual = variant / 2;
+        for (size_t i = 0; i < ch * plane; i++) y1[i] = y2[i] = residual == 2 ? res[i] : 777.0f;
+        wv.output(m, ch, ld, t0, count, tiles_w, oh, ow, bias,
+                  residual == 0 ? NULL : residual == 1 ? res : y1, relu, y1);
+        wv.fast_output(m, ch, ld, t0, count, tiles_w, oh, ow, bias,
+                       residual == 0 ? NULL : residual == 1 ? res : y2, relu, y2);
+        ck_assert_msg(memcmp(y1, y2, ch * plane * sizeof *y1) == 0,
+                      "%s F(%zu) output transform, case %zu variant %d differs", kernels->isa,
+                      wv.tile, t, variant);
+      }
+      free(x), free(s1), free(s2), free(m), free(res), free(y1), free(y2);
+    }
+  }
+}
+END_TEST
+
+/* The portable transforms of both tile sizes around plain matrix products
+ * compute the convolution: against the scalar reference over partial
+ * tiles, padding 0..2 and a run of tiles that starts mid-row, within the
+ * tolerance of a reduction over 9 x channels (F(6x6, 3x3)'s constants
+ * lose more precision: the bound is 4x F(4x4, 3x3)'s). */
+START_TEST(winograd_computes_the_convolution) {
+  static const size_t cases[][4] = {
+      /* channels in_h in_w pad */
+      {16, 12, 12, 1}, {5, 17, 15, 0}, {24, 20, 26, 2}, {64, 14, 14, 1},
+  };
+  unsigned seed = 77;
+  for (int which = 0; which < 2; which++) {
+    const winograd_variant wv = winograd_variant_of(which);
+    const size_t np = wv.products;
+    for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+      const size_t ch = cases[t][0], h = cases[t][1], w = cases[t][2], pad = cases[t][3];
+      const size_t out_c = ch + 3, oh = h + 2 * pad - 2, ow = w + 2 * pad - 2;
+      const size_t tiles_w = (ow + wv.tile - 1) / wv.tile;
+      const size_t tiles = tiles_w * ((oh + wv.tile - 1) / wv.tile), ld = (tiles + 15) / 16 * 16;
+      float *x = malloc(ch * h * w * sizeof *x), *wt = malloc(out_c * ch * 9 * sizeof *wt);
+      float *bias = malloc(out_c * sizeof *bias), *scale = malloc(out_c * sizeof *scale);
+      for (size_t i = 0; i < ch * h * w; i++) x[i] = uniform(&seed);
+      for (size_t i = 0; i < out_c * ch * 9; i++) wt[i] = uniform(&seed);
+      for (size_t i = 0; i < out_c; i++) bias[i] = uniform(&seed), scale[i] = 0.5f + uniform(&seed);
+      float *u = malloc(np * out_c * ch * sizeof *u);
+      const size_t vs = cna_winograd_stride(ch, ld), ms = cna_winograd_stride(out_c, ld);
+      float *v = calloc(np * vs, sizeof *v), *m = calloc(np * ms, sizeof *m);
+      float *scratch = malloc(wv.scratch(tiles_w, tiles) * sizeof *scratch);
+      const size_t out_n = out_c * oh * ow;
+      float *y = malloc(out_n * sizeof *y), *want = malloc(out_n * sizeof *want);
+      wv.weights(out_c, ch, wt, scale, u);
+      /* All tiles in two runs, the second starting mid-row. */
+      const size_t split = tiles_w + 1 < tiles ? tiles_w + 1 : tiles;
+      for (int run = 0; run < 2; run++) {
+        const size_t t0 = run == 0 ? 0 : split, count = run == 0 ? split : tiles - split;
+        if (count == 0) continue;
+        const size_t cld = (count + 15) / 16 * 16;
+        const size_t cvs = cna_winograd_stride(ch, cld), cms = cna_winograd_stride(out_c, cld);
+        wv.input(x, ch, h, w, pad, pad, tiles_w, t0, count, 16, v, scratch);
+        /* M[xi] = U[xi] V[xi]; V in panels of 16: [xi][panel][c][16]. */
+        for (size_t xi = 0; xi < np; xi++)
+          for (size_t o = 0; o < out_c; o++)
+            for (size_t j = 0; j < cld; j++) {
+              double sum = 0;
+              for (size_t k = 0; k < ch; k++)
+                sum += (double)u[(xi * out_c + o) * ch + k] *
+                       v[xi * cvs + (j / 16 * ch + k) * 16 + j % 16];
+              m[xi * cms + o * cld + j] = (float)sum;
             }
-      free(v1), free(v2);
+        wv.output(m, out_c, cld, t0, count, tiles_w, oh, ow, bias, NULL, 0, y);
+      }
+      const cna_conv2d_params p = {
+          .in_channels = ch, .in_height = h, .in_width = w, .out_channels = out_c,
+          .out_height = oh, .out_width = ow, .kernel_h = 3, .kernel_w = 3, .stride_h = 1,
+          .stride_w = 1, .pad_top = pad, .pad_left = pad, .dilation_h = 1, .dilation_w = 1,
+          .groups = 1};
+      for (size_t i = 0; i < out_c * ch * 9; i++) wt[i] *= scale[i / (ch * 9)];
+      cna_f32_conv2d__scalar(&p, x, wt, bias, want);
+      const float bound = tolerance(9 * ch) * (which == 0 ? 2.0f : 8.0f);
+      for (size_t i = 0; i < out_n; i++)
+        ck_assert_msg(fabsf(y[i] - want[i]) <= bound * (1.0f + fabsf(want[i])),
+                      "F(%zu) case %zu at %zu: %g vs %g", wv.tile, t, i, (double)y[i],
+                      (double)want[i]);
+      free(x), free(wt), free(bias), free(scale), free(u), free(v), free(m), free(scratch);
+      free(y), free(want);
     }
-    free(v16);
-    /* Output: M with out = ch channels, [xi][o][ld]. */
-    const size_t mn = 36 * cna_winograd43_stride(ch, ld), plane = oh * ow;
-    float *m = malloc(mn * sizeof *m), bias[8];
-    for (size_t i = 0; i < mn; i++) m[i] = uniform(&seed);
-    m[5] = NAN, m[mn - 1] = -INFINITY;
-    for (size_t i = 0; i < ch; i++) bias[i] = uniform(&seed);
-    float *res = malloc(ch * plane * sizeof *res), *y1 = malloc(ch * plane * sizeof *y1);
-    float *y2 = malloc(ch * plane * sizeof *y2);
-    for (size_t i = 0; i < ch * plane; i++) res[i] = uniform(&seed);
-    for (int variant = 0; variant < 6; variant++) {
-      /* residual: none, separate, in place (the output's own values) */
-      const int relu = variant & 1, residual = variant / 2;
-      for (size_t i = 0; i < ch * plane; i++) y1[i] = y2[i] = residual == 2 ? res[i] : 777.0f;
-      cna_f32_winograd43_output(m, ch, ld, t0, count, tiles_w, oh, ow, bias,
-                                residual == 0 ? NULL : residual == 1 ? res : y1, relu, y1);
-      kernels->winograd_output(m, ch, ld, t0, count, tiles_w, oh, ow, bias,
-                               residual == 0 ? NULL : residual == 1 ? res : y2, relu, y2);
-      ck_assert_msg(memcmp(y1, y2, ch * plane * sizeof *y1) == 0,
-                    "%s output transform, case %zu variant %d differs", kernels->isa, t,
-                    variant);
-    }
-    free(x), free(s1), free(s2), free(m), free(res), free(y1), free(y2);
+  }
+}
+END_TEST
+
+/* Which Winograd each 3x3 convolution runs on: F(6x6, 3x3) where its
+ * products come out at least 8% narrower and in x out is at least 64 x 64
+ * (layers/conv2d.c), on the paths that have its transforms; F(4x4, 3x3)
+ * elsewhere; none for strides,
+ * groups, few channels or small planes. */
+START_TEST(winograd_tile_follows_the_plane) {
+  const cna__kernels *kernels = cna__kernels_get();
+  static const int cases[][7] = {
+      /* in_c h w out_c stride groups, F(6x6)'s tile where it has transforms */
+      {64, 28, 28, 64, 1, 1, 6},   {32, 38, 36, 128, 1, 1, 6}, {64, 224, 224, 64, 1, 1, 6},
+      {128, 112, 112, 32, 1, 1, 6}, {32, 28, 28, 96, 1, 1, 4}, {16, 28, 28, 16, 1, 1, 4},
+      {64, 56, 56, 64, 1, 1, 4},   {64, 14, 14, 64, 1, 1, 4},  {16, 12, 12, 16, 1, 1, 4},
+      {64, 7, 7, 64, 1, 1, 0},     {64, 28, 28, 64, 2, 1, 0},  {64, 28, 28, 64, 1, 2, 0},
+      {8, 28, 28, 64, 1, 1, 0},
+  };
+  for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+    const int *c = cases[t];
+    cna_builder *b;
+    cna_net *net;
+    ck_assert_ok(cna_builder_create(&b));
+    ck_assert_ok(cna_builder_input(b, "x", c[0], c[1], c[2]));
+    ck_assert_ok(cna_builder_conv2d_ex(b, "conv", NULL, c[3], 3, 3, c[4], c[4], 1, 1, 1, 1, c[5],
+                                       1));
+    ck_assert_ok(cna_builder_build(b, NULL, &net));
+    cna_builder_destroy(b);
+    size_t index;
+    ck_assert(cna__graph_find(&net->graph, "conv", &index));
+    const cna__layer *layer = &net->graph.layers[index];
+    const size_t got =
+        cna__conv2d_winograd_tile(layer, &net->graph.layers[layer->inputs[0]].out);
+    size_t want = (size_t)c[6];
+    if (kernels->winograd_ukernel.fn == NULL) want = 0;
+    else if (want == 6 && kernels->winograd63_input == NULL) want = 4;
+    ck_assert_msg(got == want, "case %zu (%s): tile %zu, expected %zu", t, kernels->isa, got,
+                  want);
+    cna_net_destroy(net);
   }
 }
 END_TEST
@@ -1385,6 +1532,8 @@ Suite *cna_test_kernels_suite(void) {
   tcase_add_test(tc, packed_gemm_propagates_nan_and_inf);
   tcase_add_test(tc, conv_packing_matches_im2col);
   tcase_add_test(tc, winograd_transforms_match_portable);
+  tcase_add_test(tc, winograd_computes_the_convolution);
+  tcase_add_test(tc, winograd_tile_follows_the_plane);
   tcase_add_test(tc, max_pool_matches_scalar);
   tcase_add_test(tc, global_avg_pool_matches_the_reference);
   tcase_add_test(tc, fully_connected_matches_scalar);

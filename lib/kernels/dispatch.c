@@ -109,6 +109,8 @@ static void choose(void) {
                                                 .fn = cna_f32_gemm_ukernel_6x16__avx2},
                            .winograd_input = cna_f32_winograd43_input__avx2,
                            .winograd_output = cna_f32_winograd43_output__avx2,
+                           .winograd63_input = cna_f32_winograd63_input__avx2,
+                           .winograd63_output = cna_f32_winograd63_output__avx2,
                            .conv2d_group = cna_f32_conv2d_group_kernel__avx2,
                            .conv2d_group_pixels = cna_f32_conv2d_group_16x6__avx2,
                            .max_pool2d = cna_f32_max_pool2d__avx2,
@@ -129,6 +131,9 @@ static void choose(void) {
     table.winograd_ukernel = table.gemm_ukernel;
     table.winograd_input = cna_f32_winograd43_input__avx512;
     table.winograd_output = cna_f32_winograd43_output__avx512;
+    /* F(6x6, 3x3) was measured on AVX2 only: not chosen here. */
+    table.winograd63_input = NULL;
+    table.winograd63_output = NULL;
     table.conv2d_group = cna_f32_conv2d_group_kernel__avx512;
   }
 #endif

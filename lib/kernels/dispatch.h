@@ -23,6 +23,9 @@ typedef struct cna__kernels {
    * where no SIMD version exists). */
   cna_winograd_input_fn winograd_input;
   cna_winograd_output_fn winograd_output;
+  /* F(6x6, 3x3)'s (NULL: layers use F(4x4, 3x3) only). */
+  cna_winograd_input_fn winograd63_input;
+  cna_winograd_output_fn winograd63_output;
   /* The direct grouped convolution's micro-kernel (NULL: grouped layers
    * run on the GEMM path). */
   cna_conv2d_group_kernel conv2d_group;

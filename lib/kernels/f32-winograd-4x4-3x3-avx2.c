@@ -79,17 +79,17 @@ static inline void patch_row(const float *row, const size_t at[HALF], __m256 d[6
   d[5] = _mm256_shuffle_ps(u0, u2, _MM_SHUFFLE(3, 2, 3, 2));
 }
 
-/* cna_f32_winograd43_pad_rows in 32-byte moves: zeros over the borders
+/* cna_f32_winograd_pad_rows in 32-byte moves: zeros over the borders
  * first, then the row copied over them in blocks of 8, the last block
  * overlapping the one before (a 56-wide row took three library calls, a
  * third of the transform's time). Rows narrower than 8 go to the portable
  * function. */
-static void pad_rows(const float *restrict plane, size_t in_height, size_t in_width,
-                     size_t pad_top, size_t pad_left, size_t y0, size_t rows, size_t wp,
-                     float *restrict scratch) {
+void cna_f32_winograd_pad_rows__avx2(const float *restrict plane, size_t in_height,
+                                    size_t in_width, size_t pad_top, size_t pad_left, size_t y0,
+                                    size_t rows, size_t wp, float *restrict scratch) {
   const size_t copy_w = in_width + pad_left < wp ? in_width : wp - pad_left;
   if (copy_w < 8) {
-    cna_f32_winograd43_pad_rows(plane, in_height, in_width, pad_top, pad_left, y0, rows, wp,
+    cna_f32_winograd_pad_rows(plane, in_height, in_width, pad_top, pad_left, y0, rows, wp,
                                 scratch);
     return;
   }
@@ -117,12 +117,13 @@ void cna_f32_winograd43_input__avx2(const float *restrict input, size_t in_chann
   /* Groups of 16 tiles in panels of `lanes`. */
   const size_t groups = (count + LANES - 1) / LANES;
   const size_t xi_stride =
-      cna_winograd43_stride(in_channels, (count + lanes - 1) / lanes * lanes);
+      cna_winograd_stride(in_channels, (count + lanes - 1) / lanes * lanes);
   const size_t ty0 = t0 / tiles_w, ty1 = (t0 + count - 1) / tiles_w;
   const size_t rows = 4 * (ty1 - ty0) + 6, wp = 4 * tiles_w + 2;
   for (size_t c = 0; c < in_channels; c++) {
     const float *plane = input + c * in_height * in_width;
-    pad_rows(plane, in_height, in_width, pad_top, pad_left, 4 * ty0, rows, wp, scratch);
+    cna_f32_winograd_pad_rows__avx2(plane, in_height, in_width, pad_top, pad_left, 4 * ty0, rows,
+                                    wp, scratch);
     for (size_t p = 0; p < groups; p++) {
       /* Where each lane's patch starts in scratch (lanes past count read
        * the first patch: their columns are never stored back). */
@@ -131,7 +132,7 @@ void cna_f32_winograd43_input__avx2(const float *restrict input, size_t in_chann
         const size_t t = p * LANES + (size_t)l < count ? t0 + p * LANES + (size_t)l : t0;
         at[l] = 4 * (t / tiles_w - ty0) * wp + 4 * (t % tiles_w);
       }
-      float *out = v + cna_winograd43_v_offset(p, c, in_channels, lanes);
+      float *out = v + cna_winograd_v_offset(p, c, in_channels, lanes);
       for (int h = 0; h < 2; h++) {
         __m256 d[6][6], tmp[6][6];
         for (int r = 0; r < 6; r++) patch_row(scratch + (size_t)r * wp, at + h * HALF, d[r]);
@@ -156,7 +157,7 @@ void cna_f32_winograd43_output__avx2(const float *restrict m, size_t out_channel
                                      size_t t0, size_t count, size_t tiles_w, size_t out_height,
                                      size_t out_width, const float *restrict bias,
                                      const float *residual, int relu, float *output) {
-  const size_t xi_stride = cna_winograd43_stride(out_channels, ld);
+  const size_t xi_stride = cna_winograd_stride(out_channels, ld);
   const size_t plane_size = out_height * out_width;
   const __m128 zero = _mm_setzero_ps();
   for (size_t p = 0; p * LANES < count; p++) {

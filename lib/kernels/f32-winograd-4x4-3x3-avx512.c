@@ -59,7 +59,7 @@ void cna_f32_winograd43_input__avx512(const float *restrict input, size_t in_cha
   /* Groups of 16 tiles in panels of `lanes`. */
   const size_t groups = (count + LANES - 1) / LANES;
   const size_t xi_stride =
-      cna_winograd43_stride(in_channels, (count + lanes - 1) / lanes * lanes);
+      cna_winograd_stride(in_channels, (count + lanes - 1) / lanes * lanes);
   const size_t ty0 = t0 / tiles_w, ty1 = (t0 + count - 1) / tiles_w;
   const size_t rows = 4 * (ty1 - ty0) + 6, wp = 4 * tiles_w + 2;
   if (rows * wp > INT32_MAX) { /* beyond 32-bit gather indices: a huge row */
@@ -69,7 +69,7 @@ void cna_f32_winograd43_input__avx512(const float *restrict input, size_t in_cha
   }
   for (size_t c = 0; c < in_channels; c++) {
     const float *plane = input + c * in_height * in_width;
-    cna_f32_winograd43_pad_rows(plane, in_height, in_width, pad_top, pad_left, 4 * ty0, rows, wp,
+    cna_f32_winograd_pad_rows(plane, in_height, in_width, pad_top, pad_left, 4 * ty0, rows, wp,
                                 scratch);
     for (size_t p = 0; p < groups; p++) {
       int at[LANES];
@@ -88,7 +88,7 @@ void cna_f32_winograd43_input__avx512(const float *restrict input, size_t in_cha
         for (int r = 0; r < 6; r++) tmp[r][q] = y[r];
       }
       /* Rows: tmp B, straight into the 36 products' panels. */
-      float *out = v + cna_winograd43_v_offset(p, c, in_channels, lanes);
+      float *out = v + cna_winograd_v_offset(p, c, in_channels, lanes);
       for (int r = 0; r < 6; r++) {
         __m512 y[6];
         bt6(tmp[r], y);
@@ -104,7 +104,7 @@ void cna_f32_winograd43_output__avx512(const float *restrict m, size_t out_chann
                                        size_t out_height, size_t out_width,
                                        const float *restrict bias, const float *residual,
                                        int relu, float *output) {
-  const size_t xi_stride = cna_winograd43_stride(out_channels, ld);
+  const size_t xi_stride = cna_winograd_stride(out_channels, ld);
   const size_t plane_size = out_height * out_width;
   if (plane_size > INT32_MAX) { /* beyond 32-bit gather indices */
     cna_f32_winograd43_output(m, out_channels, ld, t0, count, tiles_w, out_height, out_width,

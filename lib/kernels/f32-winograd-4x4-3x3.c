@@ -56,7 +56,7 @@ void cna_f32_winograd43_weights(size_t out_channels, size_t in_channels,
     y[5 * ys + l] = 4 * d1 - 5 * d3 + d5;                                           \
   }
 
-void cna_f32_winograd43_pad_rows(const float *restrict plane, size_t in_height,
+void cna_f32_winograd_pad_rows(const float *restrict plane, size_t in_height,
                                  size_t in_width, size_t pad_top, size_t pad_left, size_t y0,
                                  size_t rows, size_t wp, float *restrict scratch) {
   const size_t copy_w = in_width + pad_left < wp ? in_width : wp - pad_left;
@@ -88,14 +88,14 @@ void cna_f32_winograd43_input(const float *restrict input, size_t in_channels,
   /* Groups of 16 tiles in panels of `lanes`. */
   const size_t groups = (count + LANES - 1) / LANES;
   const size_t xi_stride =
-      cna_winograd43_stride(in_channels, (count + lanes - 1) / lanes * lanes);
+      cna_winograd_stride(in_channels, (count + lanes - 1) / lanes * lanes);
   /* The input rows under the tiles, zero-padded into scratch (width wp),
    * so that each lane reads its 6x6 patch without bounds checks. */
   const size_t ty0 = t0 / tiles_w, ty1 = (t0 + count - 1) / tiles_w;
   const size_t rows = 4 * (ty1 - ty0) + 6, wp = 4 * tiles_w + 2;
   for (size_t c = 0; c < in_channels; c++) {
     const float *plane = input + c * in_height * in_width;
-    cna_f32_winograd43_pad_rows(plane, in_height, in_width, pad_top, pad_left, 4 * ty0, rows, wp,
+    cna_f32_winograd_pad_rows(plane, in_height, in_width, pad_top, pad_left, 4 * ty0, rows, wp,
                                 scratch);
     for (size_t p = 0; p < groups; p++) {
       /* Where each lane's patch starts in scratch (lanes past count read
@@ -118,7 +118,7 @@ void cna_f32_winograd43_input(const float *restrict input, size_t in_channels,
         float *y = tmp + q * LANES;
         BT(x, y, 6 * LANES, 6 * LANES)
       }
-      float *out = v + cna_winograd43_v_offset(p, c, in_channels, lanes);
+      float *out = v + cna_winograd_v_offset(p, c, in_channels, lanes);
       for (int r = 0; r < 6; r++) {
         const float *x = tmp + r * 6 * LANES;
         float *y = out + (size_t)r * 6 * xi_stride;
@@ -143,7 +143,7 @@ void cna_f32_winograd43_output(const float *restrict m, size_t out_channels, siz
                                size_t t0, size_t count, size_t tiles_w, size_t out_height,
                                size_t out_width, const float *restrict bias,
                                const float *residual, int relu, float *output) {
-  const size_t xi_stride = cna_winograd43_stride(out_channels, ld);
+  const size_t xi_stride = cna_winograd_stride(out_channels, ld);
   for (size_t o = 0; o < out_channels; o++) {
     const float b = bias != NULL ? bias[o] : 0.0f;
     float *plane = output + o * out_height * out_width;

@@ -417,7 +417,7 @@ void cna_f32_winograd43_weights(size_t out_channels, size_t in_channels,
  * per row) of in_channels planes: for each xi, count rounded up to `lanes`
  * columns (a multiple of 16: the Winograd micro-kernel's nr) packed as the
  * GEMM's B panels ([xi][panel][c][lanes], the 36 products
- * cna_winograd43_stride(in_channels, columns) floats apart). Columns past
+ * cna_winograd_stride(in_channels, columns) floats apart). Columns past
  * count up to a multiple of 16 hold finite copies; the rest of a panel is
  * not written (the micro-kernel's narrow tile does not read it). scratch:
  * cna_f32_winograd43_input_scratch(tiles_w, count) floats. */
@@ -433,14 +433,14 @@ void cna_f32_winograd43_input(const float *restrict input, size_t in_channels,
  * other; 36 matrices a multiple of 4 KB apart (64 or 128 channels of 16
  * tiles) put those 36 lines in one 8-way set of L1, and every store
  * missed (Zen 3: the input transform 1.8x the time). */
-static inline size_t cna_winograd43_stride(size_t rows, size_t cols) {
+static inline size_t cna_winograd_stride(size_t rows, size_t cols) {
   const size_t n = rows * cols;
   return n / 16 % 2 == 0 ? n + 16 : n;
 }
 
 /* The transforms compute 16 tiles at a time: where the values of group p
  * (tiles 16p..16p+15 of the call) for channel c start in one product's V. */
-static inline size_t cna_winograd43_v_offset(size_t p, size_t c, size_t in_channels,
+static inline size_t cna_winograd_v_offset(size_t p, size_t c, size_t in_channels,
                                              size_t lanes) {
   const size_t groups = lanes / 16; /* per panel */
   return (p / groups * in_channels + c) * lanes + p % groups * 16;
@@ -448,14 +448,18 @@ static inline size_t cna_winograd43_v_offset(size_t p, size_t c, size_t in_chann
 /* Rows y0..y0+rows of the padded image (pad_top, pad_left zeros before
  * the plane, zeros after it) into scratch, wp floats per row: what every
  * input transform reads its 6x6 patches from. */
-void cna_f32_winograd43_pad_rows(const float *restrict plane, size_t in_height,
+void cna_f32_winograd_pad_rows(const float *restrict plane, size_t in_height,
                                  size_t in_width, size_t pad_top, size_t pad_left, size_t y0,
                                  size_t rows, size_t wp, float *restrict scratch);
+/* The same in 32-byte moves (AVX2, x86; both transforms' AVX2 versions). */
+void cna_f32_winograd_pad_rows__avx2(const float *restrict plane, size_t in_height,
+                                    size_t in_width, size_t pad_top, size_t pad_left, size_t y0,
+                                    size_t rows, size_t wp, float *restrict scratch);
 /* Floats of the input transform's scratch for count tiles. */
 size_t cna_f32_winograd43_input_scratch(size_t tiles_w, size_t count);
 
 /* Output tiles from M ([xi][out][ld], the 36 products
- * cna_winograd43_stride(out_channels, ld) floats apart; column j = tile
+ * cna_winograd_stride(out_channels, ld) floats apart; column j = tile
  * t0 + j) plus bias, plus residual (same layout as output, may be NULL),
  * ReLU'd if relu, cropped to out_height x out_width. */
 void cna_f32_winograd43_output(const float *restrict m, size_t out_channels, size_t ld,
@@ -463,7 +467,34 @@ void cna_f32_winograd43_output(const float *restrict m, size_t out_channels, siz
                                size_t out_width, const float *restrict bias,
                                const float *residual, int relu, float *output);
 
-/* The same transforms with AVX2 and with AVX-512F (x86). */
+/* ------------------------------------------- Winograd F(6x6, 3x3), stride 1
+ * (f32-winograd-6x6-3x3.c): F(4x4, 3x3)'s contracts with 6x6 output tiles,
+ * 8x8 input patches and 64 products instead of 36 (U: 64 matrices;
+ * V and M: 64 matrices cna_winograd_stride(rows, cols) floats apart). */
+void cna_f32_winograd63_weights(size_t out_channels, size_t in_channels,
+                                const float *restrict weights, const float *restrict scale,
+                                float *restrict u);
+void cna_f32_winograd63_input(const float *restrict input, size_t in_channels,
+                              size_t in_height, size_t in_width, size_t pad_top,
+                              size_t pad_left, size_t tiles_w, size_t t0, size_t count,
+                              size_t lanes, float *restrict v, float *restrict scratch);
+size_t cna_f32_winograd63_input_scratch(size_t tiles_w, size_t count);
+void cna_f32_winograd63_output(const float *restrict m, size_t out_channels, size_t ld,
+                               size_t t0, size_t count, size_t tiles_w, size_t out_height,
+                               size_t out_width, const float *restrict bias,
+                               const float *residual, int relu, float *output);
+
+/* Its input and output transforms with AVX2 (x86). */
+void cna_f32_winograd63_input__avx2(const float *restrict input, size_t in_channels,
+                                    size_t in_height, size_t in_width, size_t pad_top,
+                                    size_t pad_left, size_t tiles_w, size_t t0, size_t count,
+                                    size_t lanes, float *restrict v, float *restrict scratch);
+void cna_f32_winograd63_output__avx2(const float *restrict m, size_t out_channels, size_t ld,
+                                     size_t t0, size_t count, size_t tiles_w, size_t out_height,
+                                     size_t out_width, const float *restrict bias,
+                                     const float *residual, int relu, float *output);
+
+/* F(4x4, 3x3)'s transforms with AVX2 and with AVX-512F (x86). */
 void cna_f32_winograd43_input__avx2(const float *restrict input, size_t in_channels,
                                     size_t in_height, size_t in_width, size_t pad_top,
                                     size_t pad_left, size_t tiles_w, size_t t0, size_t count,

@@ -106,9 +106,9 @@ static void conv2d_rf(const cna__layer *layer, const cna__shape *inputs,
 
 typedef struct conv_prepared {
   const float *bias;   /* out_channels values, or NULL */
-  const float *packed; /* groups x packed_group floats; Winograd: 36 x packed_group */
+  const float *packed; /* groups x packed_group floats; Winograd: products x packed_group */
   size_t packed_group;
-  int winograd;
+  int winograd; /* Winograd's output tile (4 or 6), or 0 */
   int grouped; /* the direct grouped kernel's layout */
   /* A fused prologue (cna__prologue): per input channel, or NULL; and the
    * channels of each part of a concatenation it reads in place. */
@@ -116,6 +116,9 @@ typedef struct conv_prepared {
   int pre_relu;
   const size_t *part_rows;
 } conv_prepared;
+
+/* It heads the prepared block, in the 16 floats before the bias. */
+_Static_assert(sizeof(conv_prepared) <= 16 * sizeof(float), "conv_prepared outgrew its room");
 
 static cna_conv2d_params layer_params(const cna__layer *layer, const cna__shape *in) {
   const cna__attrs *a = &layer->attrs;
@@ -148,25 +151,66 @@ static int use_grouped_direct(const cna__layer *layer, const cna__shape *in) {
          p.out_channels / p.groups <= 32 && cna_f32_conv2d_group_supported(&p);
 }
 
-/* Winograd F(4x4, 3x3) for 3x3 stride-1 convolutions, where it measures
- * faster: enough channels for the 36 products to be real GEMMs and enough
- * 4x4 tiles to amortize the transforms. */
-static int use_winograd(const cna__layer *layer, const cna__shape *in) {
+static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
+
+/* F(6x6, 3x3) does 64 products per 6x6 tile, F(4x4, 3x3) 36 per 4x4 tile,
+ * each product as wide as the image's tiles rounded up to whole panels of
+ * the micro-kernel (nr columns). F(6x6) where that makes its products at
+ * least 8% narrower in all, and where they are large enough (in x out at
+ * least 64 x 64) to outweigh its transforms' extra work. Measured on AVX2,
+ * F(6x6)'s time over F(4x4)'s (this count's ratio in brackets): 224x224
+ * 0.87-0.90 (0.83), 112x112 0.89-0.91 (0.83), 28x28 0.86-0.99 (0.89) at
+ * 32 -> 128 channels and more; not taken: 28x28 at 16 -> 32 1.05 and at
+ * 32 -> 96 1.006, 56x56 0.97-1.01 (0.96), 14x14 1.75 (1.78). */
+static int winograd63_pays(const cna__layer *layer, const cna__shape *in, size_t nr) {
+  const size_t h = layer->out.h, w = layer->out.w;
+  const size_t cols6 = ceil_div(ceil_div(h, 6) * ceil_div(w, 6), nr) * nr;
+  const size_t cols4 = ceil_div(ceil_div(h, 4) * ceil_div(w, 4), nr) * nr;
+  return in->c * layer->out.c >= 64 * 64 && 64 * cols6 * 100 <= 36 * cols4 * 92;
+}
+
+/* Winograd for 3x3 stride-1 convolutions, where it measures faster: enough
+ * channels for the products to be real GEMMs and enough tiles to amortize
+ * the transforms. F(6x6, 3x3) where the path has its transforms and the
+ * plane is large enough that rounding it up to whole 6x6 tiles costs
+ * little; F(4x4, 3x3) otherwise. Returns the output tile's side, or 0. */
+size_t cna__conv2d_winograd_tile(const cna__layer *layer, const cna__shape *in) {
   const cna__attrs *a = &layer->attrs;
-  const cna_gemm_ukernel *uk = &cna__kernels_get()->winograd_ukernel;
-  return uk->fn != NULL && uk->nr % 16 == 0 && a->kernel_h == 3 && a->kernel_w == 3 &&
-         a->stride_h == 1 && a->stride_w == 1 && a->dilation_h == 1 && a->dilation_w == 1 &&
-         a->groups == 1 && in->c >= 16 && layer->out.c >= 16 &&
-         layer->out.h * layer->out.w >= 144;
+  const cna__kernels *k = cna__kernels_get();
+  const cna_gemm_ukernel *uk = &k->winograd_ukernel;
+  if (uk->fn == NULL || uk->nr % 16 != 0 || a->kernel_h != 3 || a->kernel_w != 3 ||
+      a->stride_h != 1 || a->stride_w != 1 || a->dilation_h != 1 || a->dilation_w != 1 ||
+      a->groups != 1 || in->c < 16 || layer->out.c < 16 || layer->out.h * layer->out.w < 144)
+    return 0;
+  if (k->winograd63_input != NULL && winograd63_pays(layer, in, uk->nr)) return 6;
+  return 4;
+}
+
+/* The transforms of Winograd with output tiles of `tile`. */
+typedef struct winograd_variant {
+  size_t tile, products; /* (tile + 2)^2 */
+  cna_winograd_input_fn input;
+  cna_winograd_output_fn output;
+  size_t (*input_scratch)(size_t tiles_w, size_t count);
+} winograd_variant;
+
+static winograd_variant winograd_variant_of(size_t tile, const cna__kernels *k) {
+  if (tile == 6)
+    return (winograd_variant){.tile = 6, .products = 64, .input = k->winograd63_input,
+                              .output = k->winograd63_output,
+                              .input_scratch = cna_f32_winograd63_input_scratch};
+  return (winograd_variant){.tile = 4, .products = 36, .input = k->winograd_input,
+                            .output = k->winograd_output,
+                            .input_scratch = cna_f32_winograd43_input_scratch};
 }
 
 /* Tiles per task, whole panels of the micro-kernel (nr columns), so that V
- * and M of a task (36 x (in + out) x tiles floats) fit in about L2; at
- * least one panel, at most 128 tiles. */
+ * and M of a task (products x (in + out) x tiles floats) fit in about L2;
+ * at least one panel, at most 128 tiles. */
 static size_t winograd_tiles(const cna__layer *layer, const cna__shape *in,
-                             const cna__kernels *k) {
+                             const cna__kernels *k, size_t products) {
   const size_t l2 = k->l2_bytes, nr = k->winograd_ukernel.nr;
-  size_t panels = l2 / (36 * (in->c + layer->out.c) * sizeof(float) * nr);
+  size_t panels = l2 / (products * (in->c + layer->out.c) * sizeof(float) * nr);
   if (panels < 1) panels = 1;
   if (panels > 128 / nr) panels = 128 / nr;
   return panels * nr;
@@ -181,8 +225,8 @@ static size_t align_floats(size_t n) { return (n + 15) / 16 * 16; }
  * (a pointwise convolution), not gathered (the padding must stay zero) or
  * transformed (Winograd, the direct grouped kernel). */
 static int conv2d_takes_prologue(const cna__layer *layer, const cna__shape *inputs) {
-  if (cna__kernels_get()->gemm_ukernel.fn == NULL || use_winograd(layer, &inputs[0]) ||
-      use_grouped_direct(layer, &inputs[0]))
+  if (cna__kernels_get()->gemm_ukernel.fn == NULL ||
+      cna__conv2d_winograd_tile(layer, &inputs[0]) != 0 || use_grouped_direct(layer, &inputs[0]))
     return 0;
   const cna_conv2d_params p = layer_params(layer, &inputs[0]);
   const cna_conv2d_params g = group_params(&p);
@@ -200,7 +244,8 @@ static cna_status conv2d_prepare(const cna__layer *layer, const cna__shape *inpu
   const size_t groups = (size_t)a->groups, out_c = layer->out.c;
   const size_t out_group = out_c / groups;
   const size_t k = inputs[0].c / groups * (size_t)a->kernel_h * (size_t)a->kernel_w;
-  const int winograd = use_winograd(layer, &inputs[0]);
+  const int winograd = (int)cna__conv2d_winograd_tile(layer, &inputs[0]);
+  const winograd_variant wv = winograd_variant_of((size_t)winograd, kernels);
   const int grouped = !winograd && use_grouped_direct(layer, &inputs[0]);
   const cna_conv2d_params params = layer_params(layer, &inputs[0]);
   const size_t mr = winograd ? kernels->winograd_ukernel.mr : kernels->gemm_ukernel.mr;
@@ -208,7 +253,7 @@ static cna_status conv2d_prepare(const cna__layer *layer, const cna__shape *inpu
       winograd  ? cna_f32_gemm_packed_a_size(out_c, inputs[0].c, mr)
       : grouped ? cna_f32_conv2d_group_packed_size(&params) / groups
                 : cna_f32_gemm_packed_a_size(out_group, k, mr);
-  const size_t parts = winograd ? 36 : groups;
+  const size_t parts = winograd ? wv.products : groups;
   const int has_bias = a->bias || bn != NULL;
   if (pre != NULL && !conv2d_takes_prologue(layer, inputs))
     return cna__error(CNA_ERROR_INTERNAL, "conv2d '%s': a fused prologue, but its input is "
@@ -263,16 +308,19 @@ static cna_status conv2d_prepare(const cna__layer *layer, const cna__shape *inpu
     bias[c] = (float)((b - bn->mean[c]) * s + bn->bias[c]);
   }
   if (winograd) {
-    /* The 36 transformed weight matrices, each packed like GEMM weights. */
-    float *u = malloc(36 * out_c * in_c * sizeof *u);
+    /* The transformed weight matrices, each packed like GEMM weights. */
+    float *u = malloc(wv.products * out_c * in_c * sizeof *u);
     if (u == NULL) {
       cna__aligned_free(block);
       free(scale);
       return cna__error(CNA_ERROR_OUT_OF_MEMORY,
                         "conv2d '%s': out of memory transforming weights", layer->name);
     }
-    cna_f32_winograd43_weights(out_c, in_c, tensors[0], scale, u);
-    for (size_t xi = 0; xi < 36; xi++)
+    if (winograd == 6)
+      cna_f32_winograd63_weights(out_c, in_c, tensors[0], scale, u);
+    else
+      cna_f32_winograd43_weights(out_c, in_c, tensors[0], scale, u);
+    for (size_t xi = 0; xi < wv.products; xi++)
       cna_f32_gemm_pack_a(out_c, in_c, u + xi * out_c * in_c, in_c, NULL, mr,
                           cna_f32_gemm_kc(&kernels->gemm_blocking, in_c),
                           packed + xi * packed_group);
@@ -295,12 +343,13 @@ static cna_status conv2d_prepare(const cna__layer *layer, const cna__shape *inpu
 
 static size_t conv2d_workspace(const cna__layer *layer, const cna__shape *inputs) {
   const cna__kernels *kernels = cna__kernels_get();
-  if (use_grouped_direct(layer, &inputs[0]) && !use_winograd(layer, &inputs[0])) {
+  const size_t tile = cna__conv2d_winograd_tile(layer, &inputs[0]);
+  if (use_grouped_direct(layer, &inputs[0]) && tile == 0) {
     const cna_conv2d_params p = layer_params(layer, &inputs[0]);
     const cna_conv2d_params g = group_params(&p);
     return cna_f32_conv2d_group_workspace(&g);
   }
-  if (!use_winograd(layer, &inputs[0])) {
+  if (tile == 0) {
     /* One packed block of B (less than the machine's for small layers). */
     const cna__attrs *a = &layer->attrs;
     const size_t k = inputs[0].c / (size_t)a->groups * (size_t)a->kernel_h * (size_t)a->kernel_w;
@@ -308,15 +357,15 @@ static size_t conv2d_workspace(const cna__layer *layer, const cna__shape *inputs
                                        layer->out.h * layer->out.w);
   }
   /* V and M of one task, and the input transform's padded rows. */
-  const size_t tiles = winograd_tiles(layer, &inputs[0], kernels);
-  return 36 * (cna_winograd43_stride(inputs[0].c, tiles) +
-                cna_winograd43_stride(layer->out.c, tiles)) +
-         cna_f32_winograd43_input_scratch((layer->out.w + 3) / 4, tiles);
+  const winograd_variant wv = winograd_variant_of(tile, kernels);
+  const size_t tiles = winograd_tiles(layer, &inputs[0], kernels, wv.products);
+  return wv.products * (cna_winograd_stride(inputs[0].c, tiles) +
+                        cna_winograd_stride(layer->out.c, tiles)) +
+         wv.input_scratch(ceil_div(layer->out.w, wv.tile), tiles);
 }
 
 /* ------------------------------------------------------------- Winograd */
 
-static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
 
 /* Floats from one image's output to the next: the layer's own size, or
  * the concatenation's it writes its channels of in place. */
@@ -329,6 +378,7 @@ typedef struct winograd_job {
   const cna__forward_args *args;
   const conv_prepared *prep;
   const cna__kernels *kernels;
+  winograd_variant wv;
   size_t in_c, out_c, tiles_w, tiles, chunk, chunks;
   size_t rows, row_blocks; /* output channels per task (a multiple of mr) */
 } winograd_job;
@@ -346,16 +396,17 @@ static void winograd_task(void *ctx, size_t task, size_t thread) {
   const size_t ld = (count + uk->nr - 1) / uk->nr * uk->nr; /* columns of V and M */
   const size_t live = (count + 15) / 16 * 16; /* what the input transform wrote */
   const size_t kc_max = cna_f32_gemm_kc(&j->kernels->gemm_blocking, j->in_c);
-  /* M holds this task's rows only: 36 matrices of rows x ld. */
-  const size_t v_stride = cna_winograd43_stride(j->in_c, ld);
-  const size_t m_stride = cna_winograd43_stride(rows, ld);
-  float *v = j->args->workspace[thread], *m = v + 36 * v_stride;
-  float *scratch = m + 36 * m_stride;
+  /* M holds this task's rows only: products matrices of rows x ld. */
+  const size_t products = j->wv.products;
+  const size_t v_stride = cna_winograd_stride(j->in_c, ld);
+  const size_t m_stride = cna_winograd_stride(rows, ld);
+  float *v = j->args->workspace[thread], *m = v + products * v_stride;
+  float *scratch = m + products * m_stride;
   const size_t out_plane = l->out.h * l->out.w;
-  j->kernels->winograd_input(j->args->inputs[0] + image * j->in_c * in->h * in->w, j->in_c, in->h,
+  j->wv.input(j->args->inputs[0] + image * j->in_c * in->h * in->w, j->in_c, in->h,
                            in->w, (size_t)l->attrs.pad_top, (size_t)l->attrs.pad_left,
                            j->tiles_w, t0, count, uk->nr, v, scratch);
-  for (size_t xi = 0; xi < 36; xi++) {
+  for (size_t xi = 0; xi < products; xi++) {
     const float *a = j->prep->packed + xi * j->prep->packed_group;
     const float *b = v + xi * v_stride;
     float *c = m + xi * m_stride;
@@ -381,7 +432,7 @@ static void winograd_task(void *ctx, size_t task, size_t thread) {
   }
   const float *res = j->args->residual;
   const size_t res_offset = (image * j->out_c + row0) * out_plane;
-  j->kernels->winograd_output(m, rows, ld, t0, count, j->tiles_w, l->out.h, l->out.w,
+  j->wv.output(m, rows, ld, t0, count, j->tiles_w, l->out.h, l->out.w,
                             j->prep->bias != NULL ? j->prep->bias + row0 : NULL,
                             res != NULL ? res + res_offset : NULL, j->args->relu,
                             j->args->output + image * output_stride(l, j->args) +
@@ -393,15 +444,16 @@ static cna_status conv2d_winograd(const cna__layer *layer, const cna__forward_ar
   const cna__shape *in = &args->input_shapes[0];
   winograd_job j = {.layer = layer, .args = args, .prep = args->prepared, .kernels = kernels,
                     .in_c = in->c, .out_c = layer->out.c};
-  j.tiles_w = (layer->out.w + 3) / 4;
-  j.tiles = j.tiles_w * ((layer->out.h + 3) / 4);
+  j.wv = winograd_variant_of((size_t)j.prep->winograd, kernels);
+  j.tiles_w = ceil_div(layer->out.w, j.wv.tile);
+  j.tiles = j.tiles_w * ceil_div(layer->out.h, j.wv.tile);
   /* Tiles go to tasks in whole panels (the micro-kernel's width: a
    * panel of 1 tile costs what a full one does), at most the L2-sized
    * chunk, all chunks about as big. */
   const size_t threads = args->pool != NULL ? cna__pool_threads(args->pool) : 1;
   const size_t nr = kernels->winograd_ukernel.nr;
   const size_t panels = (j.tiles + nr - 1) / nr;
-  size_t per_chunk = winograd_tiles(layer, in, kernels) / nr;
+  size_t per_chunk = winograd_tiles(layer, in, kernels, j.wv.products) / nr;
   size_t chunks = ceil_div(panels, per_chunk);
   if (args->batch * chunks < threads) chunks = ceil_div(threads, args->batch);
   if (chunks > panels) chunks = panels;

@@ -117,6 +117,10 @@ cna_status cna__infer_same_shape(const cna__layer *layer, const cna__shape *inpu
 
 /* Output length of a sliding window (PyTorch's rule, ceil_mode included).
  * Returns 0 when the dilated kernel does not fit the padded input. */
+/* The output tile of the Winograd transform a 3x3 convolution runs on (4:
+ * F(4x4, 3x3), 6: F(6x6, 3x3)), or 0 (layers/conv2d.c). */
+size_t cna__conv2d_winograd_tile(const cna__layer *layer, const cna__shape *in);
+
 size_t cna__window_output(size_t in, int kernel, int stride, int pad_begin,
                           int pad_end, int dilation, int ceil_mode);
 
