@@ -10,6 +10,7 @@
 #include <immintrin.h>
 
 #include "kernels/kernels.h"
+#include "kernels/x86-avx2.h"
 
 enum { LANES = 16, HALF = 8 };
 
@@ -48,26 +49,6 @@ static inline void at8(const __m256 m[8], __m256 y[6]) {
   y[5] = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(s1, mul(32.0f, s2)), mul(0.03125f, s3)), m[7]);
 }
 
-/* Rows to columns: x[i] lane j becomes x[j] lane i. */
-static inline void transpose8(__m256 x[8]) {
-  const __m256 t0 = _mm256_unpacklo_ps(x[0], x[1]), t1 = _mm256_unpackhi_ps(x[0], x[1]);
-  const __m256 t2 = _mm256_unpacklo_ps(x[2], x[3]), t3 = _mm256_unpackhi_ps(x[2], x[3]);
-  const __m256 t4 = _mm256_unpacklo_ps(x[4], x[5]), t5 = _mm256_unpackhi_ps(x[4], x[5]);
-  const __m256 t6 = _mm256_unpacklo_ps(x[6], x[7]), t7 = _mm256_unpackhi_ps(x[6], x[7]);
-  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-  const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-  const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-  x[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
-  x[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
-  x[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
-  x[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
-  x[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
-  x[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
-  x[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
-  x[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
-}
-
 void cna_f32_winograd63_input__avx2(const float *restrict input, size_t in_channels,
                                     size_t in_height, size_t in_width, size_t pad_top,
                                     size_t pad_left, size_t tiles_w, size_t t0, size_t count,
@@ -94,7 +75,7 @@ void cna_f32_winograd63_input__avx2(const float *restrict input, size_t in_chann
         for (int r = 0; r < 8; r++) {
           for (int l = 0; l < HALF; l++)
             d[r][l] = _mm256_loadu_ps(scratch + at[h * HALF + l] + (size_t)r * wp);
-          transpose8(d[r]);
+          cna_avx2_transpose8(d[r]);
         }
         for (int q = 0; q < 8; q++) {
           __m256 col[8], y[8];
@@ -113,19 +94,12 @@ void cna_f32_winograd63_input__avx2(const float *restrict input, size_t in_chann
   }
 }
 
-/* A tile row of 6 values: 16 + 8 bytes, plus the residual's, ReLU'd. */
+/* A tile row of 6 values, plus the residual's, ReLU'd: max(0, x) keeps
+ * NaN (the second operand wins) and -0, as the portable transform does. */
 static inline void store6(float *dst, const float *add, __m256 value, int relu) {
-  __m128 lo = _mm256_castps256_ps128(value), hi = _mm256_extractf128_ps(value, 1);
-  if (add != NULL) {
-    lo = _mm_add_ps(lo, _mm_loadu_ps(add));
-    hi = _mm_add_ps(hi, _mm_loadl_pi(_mm_setzero_ps(), (const __m64 *)(add + 4)));
-  }
-  if (relu) { /* max(0, x) keeps NaN (the second operand wins) */
-    lo = _mm_max_ps(_mm_setzero_ps(), lo);
-    hi = _mm_max_ps(_mm_setzero_ps(), hi);
-  }
-  _mm_storeu_ps(dst, lo);
-  _mm_storel_pi((__m64 *)(dst + 4), hi); /* no alignment needed */
+  if (add != NULL) value = _mm256_add_ps(value, cna_avx2_load_row6(add));
+  if (relu) value = _mm256_max_ps(_mm256_setzero_ps(), value);
+  cna_avx2_store_row6(dst, value);
 }
 
 void cna_f32_winograd63_output__avx2(const float *restrict m, size_t out_channels, size_t ld,
@@ -171,7 +145,7 @@ void cna_f32_winograd63_output__avx2(const float *restrict m, size_t out_channel
           at8(tmp[r], y);
           for (int q = 0; q < 6; q++) y[q] = _mm256_add_ps(y[q], b);
           y[6] = y[7] = _mm256_setzero_ps();
-          transpose8(y);
+          cna_avx2_transpose8(y);
           float *dst = plane + (size_t)r * out_width;
           const float *add = res != NULL ? res + (size_t)r * out_width : NULL;
           for (int l = 0; l < HALF; l++) {
