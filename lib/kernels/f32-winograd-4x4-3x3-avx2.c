@@ -90,7 +90,7 @@ void cna_f32_winograd_pad_rows__avx2(const float *restrict plane, size_t in_heig
   const size_t copy_w = in_width + pad_left < wp ? in_width : wp - pad_left;
   if (copy_w < 8) {
     cna_f32_winograd_pad_rows(plane, in_height, in_width, pad_top, pad_left, y0, rows, wp,
-                                scratch);
+                              scratch);
     return;
   }
   const __m256 zero = _mm256_setzero_ps();

@@ -70,7 +70,7 @@ void cna_f32_winograd43_input__avx512(const float *restrict input, size_t in_cha
   for (size_t c = 0; c < in_channels; c++) {
     const float *plane = input + c * in_height * in_width;
     cna_f32_winograd_pad_rows(plane, in_height, in_width, pad_top, pad_left, 4 * ty0, rows, wp,
-                                scratch);
+                              scratch);
     for (size_t p = 0; p < groups; p++) {
       int at[LANES];
       for (int l = 0; l < LANES; l++) {

@@ -57,8 +57,8 @@ void cna_f32_winograd43_weights(size_t out_channels, size_t in_channels,
   }
 
 void cna_f32_winograd_pad_rows(const float *restrict plane, size_t in_height,
-                                 size_t in_width, size_t pad_top, size_t pad_left, size_t y0,
-                                 size_t rows, size_t wp, float *restrict scratch) {
+                               size_t in_width, size_t pad_top, size_t pad_left, size_t y0,
+                               size_t rows, size_t wp, float *restrict scratch) {
   const size_t copy_w = in_width + pad_left < wp ? in_width : wp - pad_left;
   for (size_t r = 0; r < rows; r++) {
     float *dst = scratch + r * wp;
@@ -96,7 +96,7 @@ void cna_f32_winograd43_input(const float *restrict input, size_t in_channels,
   for (size_t c = 0; c < in_channels; c++) {
     const float *plane = input + c * in_height * in_width;
     cna_f32_winograd_pad_rows(plane, in_height, in_width, pad_top, pad_left, 4 * ty0, rows, wp,
-                                scratch);
+                              scratch);
     for (size_t p = 0; p < groups; p++) {
       /* Where each lane's patch starts in scratch (lanes past count read
        * the first patch: their columns are never stored back). */

@@ -441,7 +441,7 @@ static inline size_t cna_winograd_stride(size_t rows, size_t cols) {
 /* The transforms compute 16 tiles at a time: where the values of group p
  * (tiles 16p..16p+15 of the call) for channel c start in one product's V. */
 static inline size_t cna_winograd_v_offset(size_t p, size_t c, size_t in_channels,
-                                             size_t lanes) {
+                                           size_t lanes) {
   const size_t groups = lanes / 16; /* per panel */
   return (p / groups * in_channels + c) * lanes + p % groups * 16;
 }
@@ -449,8 +449,8 @@ static inline size_t cna_winograd_v_offset(size_t p, size_t c, size_t in_channel
  * the plane, zeros after it) into scratch, wp floats per row: what every
  * input transform reads its 6x6 patches from. */
 void cna_f32_winograd_pad_rows(const float *restrict plane, size_t in_height,
-                                 size_t in_width, size_t pad_top, size_t pad_left, size_t y0,
-                                 size_t rows, size_t wp, float *restrict scratch);
+                               size_t in_width, size_t pad_top, size_t pad_left, size_t y0,
+                               size_t rows, size_t wp, float *restrict scratch);
 /* The same in 32-byte moves (AVX2, x86; both transforms' AVX2 versions). */
 void cna_f32_winograd_pad_rows__avx2(const float *restrict plane, size_t in_height,
                                     size_t in_width, size_t pad_top, size_t pad_left, size_t y0,
