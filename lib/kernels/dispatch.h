@@ -16,10 +16,11 @@ typedef struct cna__kernels {
    * caches. */
   cna_gemm_ukernel gemm_ukernel;
   cna_gemm_blocking gemm_blocking;
-  /* The micro-kernel of Winograd's 36 products: its B panels are the
-   * input transform's (nr a multiple of 16; fn NULL: no Winograd). */
+  /* The micro-kernel of Winograd's products (36 for F(4x4, 3x3), 64 for
+   * F(6x6, 3x3)): its B panels are the input transforms' (nr a multiple
+   * of 16; fn NULL: no Winograd). */
   cna_gemm_ukernel winograd_ukernel;
-  /* Winograd's transforms (never NULL once chosen: the portable ones
+  /* F(4x4, 3x3)'s transforms (never NULL once chosen: the portable ones
    * where no SIMD version exists). */
   cna_winograd_input_fn winograd_input;
   cna_winograd_output_fn winograd_output;
