@@ -125,13 +125,8 @@ void cna_f32_winograd43_input__avx2(const float *restrict input, size_t in_chann
     cna_f32_winograd_pad_rows__avx2(plane, in_height, in_width, pad_top, pad_left, 4 * ty0, rows,
                                     wp, scratch);
     for (size_t p = 0; p < groups; p++) {
-      /* Where each lane's patch starts in scratch (lanes past count read
-       * the first patch: their columns are never stored back). */
       size_t at[LANES];
-      for (int l = 0; l < LANES; l++) {
-        const size_t t = p * LANES + (size_t)l < count ? t0 + p * LANES + (size_t)l : t0;
-        at[l] = 4 * (t / tiles_w - ty0) * wp + 4 * (t % tiles_w);
-      }
+      cna_winograd_patch_starts(at, 4, p, t0, count, tiles_w, ty0, wp);
       float *out = v + cna_winograd_v_offset(p, c, in_channels, lanes);
       for (int h = 0; h < 2; h++) {
         __m256 d[6][6], tmp[6][6];

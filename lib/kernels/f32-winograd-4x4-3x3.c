@@ -98,13 +98,8 @@ void cna_f32_winograd43_input(const float *restrict input, size_t in_channels,
     cna_f32_winograd_pad_rows(plane, in_height, in_width, pad_top, pad_left, 4 * ty0, rows, wp,
                               scratch);
     for (size_t p = 0; p < groups; p++) {
-      /* Where each lane's patch starts in scratch (lanes past count read
-       * the first patch: their columns are never stored back). */
       size_t at[LANES];
-      for (int l = 0; l < LANES; l++) {
-        const size_t t = p * LANES + (size_t)l < count ? t0 + p * LANES + (size_t)l : t0;
-        at[l] = 4 * (t / tiles_w - ty0) * wp + 4 * (t % tiles_w);
-      }
+      cna_winograd_patch_starts(at, 4, p, t0, count, tiles_w, ty0, wp);
       float d[36 * LANES], tmp[36 * LANES];
       for (int r = 0; r < 6; r++)
         for (int q = 0; q < 6; q++)

@@ -96,12 +96,8 @@ void cna_f32_winograd63_input(const float *restrict input, size_t in_channels,
     cna_f32_winograd_pad_rows(plane, in_height, in_width, pad_top, pad_left, 6 * ty0, rows, wp,
                               scratch);
     for (size_t p = 0; p < groups; p++) {
-      /* Lanes past count read the first patch (never stored back). */
       size_t at[LANES];
-      for (int l = 0; l < LANES; l++) {
-        const size_t t = p * LANES + (size_t)l < count ? t0 + p * LANES + (size_t)l : t0;
-        at[l] = 6 * (t / tiles_w - ty0) * wp + 6 * (t % tiles_w);
-      }
+      cna_winograd_patch_starts(at, 6, p, t0, count, tiles_w, ty0, wp);
       float d[64 * LANES], tmp[64 * LANES];
       for (int r = 0; r < 8; r++)
         for (int q = 0; q < 8; q++)

@@ -445,6 +445,19 @@ static inline size_t cna_winograd_v_offset(size_t p, size_t c, size_t in_channel
   const size_t groups = lanes / 16; /* per panel */
   return (p / groups * in_channels + c) * lanes + p % groups * 16;
 }
+/* Where in the padded rows (wp floats each, from tile row ty0) the input
+ * patch of each of the 16 tiles of group p starts, for output tiles of
+ * `tile`; lanes past count read the first tile's patch (their columns are
+ * never stored back). */
+static inline void cna_winograd_patch_starts(size_t at[16], size_t tile, size_t p, size_t t0,
+                                             size_t count, size_t tiles_w, size_t ty0,
+                                             size_t wp) {
+  for (size_t l = 0; l < 16; l++) {
+    const size_t t = p * 16 + l < count ? t0 + p * 16 + l : t0;
+    at[l] = tile * (t / tiles_w - ty0) * wp + tile * (t % tiles_w);
+  }
+}
+
 /* Rows y0..y0+rows of the padded image (pad_top, pad_left zeros before
  * the plane, zeros after it) into scratch, wp floats per row: what every
  * input transform reads its 6x6 patches from. */
