@@ -174,18 +174,16 @@ static inline __attribute__((always_inline)) void packed_tile(const cna_gemm_til
           res_edge[r * 16 + j] = r < rows && j < cols ? res[r * ldr + j] : 0.0f;
       res = res_edge, ldr = 16;
     }
-    c00 = _mm256_add_ps(c00, _mm256_loadu_ps(res + 0 * ldr));
-    c01 = _mm256_add_ps(c01, _mm256_loadu_ps(res + 0 * ldr + 8));
-    c10 = _mm256_add_ps(c10, _mm256_loadu_ps(res + 1 * ldr));
-    c11 = _mm256_add_ps(c11, _mm256_loadu_ps(res + 1 * ldr + 8));
-    c20 = _mm256_add_ps(c20, _mm256_loadu_ps(res + 2 * ldr));
-    c21 = _mm256_add_ps(c21, _mm256_loadu_ps(res + 2 * ldr + 8));
-    c30 = _mm256_add_ps(c30, _mm256_loadu_ps(res + 3 * ldr));
-    c31 = _mm256_add_ps(c31, _mm256_loadu_ps(res + 3 * ldr + 8));
-    c40 = _mm256_add_ps(c40, _mm256_loadu_ps(res + 4 * ldr));
-    c41 = _mm256_add_ps(c41, _mm256_loadu_ps(res + 4 * ldr + 8));
-    c50 = _mm256_add_ps(c50, _mm256_loadu_ps(res + 5 * ldr));
-    c51 = _mm256_add_ps(c51, _mm256_loadu_ps(res + 5 * ldr + 8));
+#define ADD_ROW(r, lo, hi)                                  \
+  lo = _mm256_add_ps(lo, _mm256_loadu_ps(res + r * ldr));   \
+  hi = _mm256_add_ps(hi, _mm256_loadu_ps(res + r * ldr + 8))
+    ADD_ROW(0, c00, c01);
+    ADD_ROW(1, c10, c11);
+    ADD_ROW(2, c20, c21);
+    ADD_ROW(3, c30, c31);
+    ADD_ROW(4, c40, c41);
+    ADD_ROW(5, c50, c51);
+#undef ADD_ROW
   }
   if (t->relu) {
     const __m256 zero = _mm256_setzero_ps();
