@@ -161,7 +161,9 @@ static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
  * F(6x6)'s time over F(4x4)'s (this count's ratio in brackets): 224x224
  * 0.87-0.90 (0.83), 112x112 0.89-0.91 (0.83), 28x28 0.86-0.99 (0.89) at
  * 32 -> 128 channels and more; not taken: 28x28 at 16 -> 32 1.05 and at
- * 32 -> 96 1.006, 56x56 0.97-1.01 (0.96), 14x14 1.75 (1.78). */
+ * 32 -> 96 1.006, 56x56 0.97-1.01 (0.96), 14x14 1.75 (1.78). On AVX-512
+ * (nr = 32) the rule takes 224x224, 112x112 and 28x28 planes but not 56x56
+ * (1.02 there); VGG-16's 224x224-28x28 layers measured 0.78-0.92. */
 static int winograd63_pays(const cna__layer *layer, const cna__shape *in, size_t nr) {
   const size_t h = layer->out.h, w = layer->out.w;
   const size_t cols6 = ceil_div(ceil_div(h, 6) * ceil_div(w, 6), nr) * nr;
