@@ -1218,7 +1218,10 @@ START_TEST(fully_connected_matches_scalar) {
   if (kernels->fully_connected_rows == NULL) return;
   static const size_t shapes[][3] = {/* in, out, batch */
                                      {1, 1, 1},   {16, 4, 1},   {17, 5, 3},   {400, 120, 2},
-                                     {9216, 37, 1}, {31, 1000, 8}, {4096, 10, 5}};
+                                     {9216, 37, 1}, {31, 1000, 8}, {4096, 10, 5},
+                                     /* columns in chunks with a tail, 3 + 3 + 2 and 3 + 3
+                                      * + 1 images, more than 8 */
+                                     {1100, 9, 8}, {2053, 6, 7}, {600, 5, 11}};
   unsigned seed = 43;
   for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
     const size_t in = shapes[s][0], out = shapes[s][1], batch = shapes[s][2];
@@ -1237,6 +1240,13 @@ START_TEST(fully_connected_matches_scalar) {
                                   split + half, out);
     ck_assert_msg(memcmp(got, split, out * batch * sizeof *got) == 0,
                   "%zux%zu: splitting rows changed results", in, out);
+    /* Each image alone: the same bits as in its batch. */
+    for (size_t b = 0; b < batch; b++) {
+      kernels->fully_connected_rows(in, out, 1, x + b * in, in, w, bias, split, out);
+      ck_assert_msg(memcmp(got + b * out, split, out * sizeof *got) == 0,
+                    "%zux%zu: image %zu of %zu differs from the same image alone", in, out, b,
+                    batch);
+    }
     for (size_t b = 0; b < batch; b++) {
       cna_f32_fully_connected__scalar(in, out, x + b * in, w, bias, want);
       for (size_t o = 0; o < out; o++) {
