@@ -1108,6 +1108,10 @@ START_TEST(conv_packing_matches_im2col) {
       {5, 6, 6, 1, 1, 1, 1, 0, 0, 1, 0},   {1, 1, 1, 3, 3, 1, 1, 1, 1, 1, 0},
       /* rows too wide for the padded band: packed run by run */
       {1, 3, 1500, 3, 3, 1, 1, 1, 1, 1, 0},
+      /* panels across the end of an output row (34, 23, 20 and 21
+       * columns a row): step 1 after the stride phases, step 1, step 2 */
+      {2, 19, 139, 11, 11, 4, 4, 2, 2, 1, 0}, {2, 11, 45, 7, 7, 2, 2, 3, 3, 1, 0},
+      {2, 5, 20, 3, 3, 1, 1, 1, 1, 1, 0},     {2, 9, 41, 3, 3, 2, 2, 1, 1, 1, 0},
   };
   unsigned seed = 3;
   for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
@@ -1125,26 +1129,29 @@ START_TEST(conv_packing_matches_im2col) {
     for (size_t i = 0; i < c[0] * c[1] * c[2]; i++) x[i] = uniform(&seed);
     cna_f32_im2col__scalar(&p, x, cols);
     const cna_gemm_b_source src = {.data = x, .conv = &p};
-    const size_t nr = 16;
     static const size_t blocks[][2] = {{0, 1}, {1, 5}, {3, 17}, {0, 1000}};
-    for (size_t bk = 0; bk < 4; bk++)
-      for (size_t bn = 0; bn < 4; bn++) {
-        const size_t k0 = blocks[bk][0] < k ? blocks[bk][0] : 0;
-        const size_t kc = k0 + blocks[bk][1] <= k ? blocks[bk][1] : k - k0;
-        const size_t n0 = blocks[bn][0] < n ? blocks[bn][0] : 0;
-        const size_t nc = n0 + blocks[bn][1] <= n ? blocks[bn][1] : n - n0;
-        const size_t panels = (nc + nr - 1) / nr;
-        float *packed = malloc(panels * kc * nr * sizeof *packed);
-        cna_f32_gemm_pack_b(&src, k0, kc, n0, nc, nr, packed);
-        for (size_t q = 0; q < kc; q++)
-          for (size_t j = 0; j < panels * nr; j++) {
-            const float got = packed[(j / nr) * kc * nr + q * nr + j % nr];
-            const float want = j < nc ? cols[(k0 + q) * n + n0 + j] : 0.0f;
-            ck_assert_msg(got == want, "case %zu block k%zu+%zu n%zu+%zu at (%zu,%zu): %g vs %g",
-                          t, k0, kc, n0, nc, q, j, (double)got, (double)want);
-          }
-        free(packed);
-      }
+    /* Panels of the micro-kernels: NEON's 12, AVX2's 16, AVX-512's 32. */
+    for (size_t nr = 12; nr <= 32; nr += nr == 16 ? 16 : 4) {
+      for (size_t bk = 0; bk < 4; bk++)
+        for (size_t bn = 0; bn < 4; bn++) {
+          const size_t k0 = blocks[bk][0] < k ? blocks[bk][0] : 0;
+          const size_t kc = k0 + blocks[bk][1] <= k ? blocks[bk][1] : k - k0;
+          const size_t n0 = blocks[bn][0] < n ? blocks[bn][0] : 0;
+          const size_t nc = n0 + blocks[bn][1] <= n ? blocks[bn][1] : n - n0;
+          const size_t panels = (nc + nr - 1) / nr;
+          float *packed = malloc(panels * kc * nr * sizeof *packed);
+          cna_f32_gemm_pack_b(&src, k0, kc, n0, nc, nr, packed);
+          for (size_t q = 0; q < kc; q++)
+            for (size_t j = 0; j < panels * nr; j++) {
+              const float got = packed[(j / nr) * kc * nr + q * nr + j % nr];
+              const float want = j < nc ? cols[(k0 + q) * n + n0 + j] : 0.0f;
+              ck_assert_msg(got == want,
+                            "case %zu nr %zu block k%zu+%zu n%zu+%zu at (%zu,%zu): %g vs %g", t,
+                            nr, k0, kc, n0, nc, q, j, (double)got, (double)want);
+            }
+          free(packed);
+        }
+    }
     free(x), free(cols);
   }
 }
