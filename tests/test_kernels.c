@@ -1131,7 +1131,9 @@ START_TEST(conv_packing_matches_im2col) {
     const cna_gemm_b_source src = {.data = x, .conv = &p};
     static const size_t blocks[][2] = {{0, 1}, {1, 5}, {3, 17}, {0, 1000}};
     /* Panels of the micro-kernels: NEON's 12, AVX2's 16, AVX-512's 32. */
-    for (size_t nr = 12; nr <= 32; nr += nr == 16 ? 16 : 4) {
+    static const size_t widths[] = {12, 16, 32};
+    for (size_t wi = 0; wi < sizeof widths / sizeof widths[0]; wi++) {
+      const size_t nr = widths[wi];
       for (size_t bk = 0; bk < 4; bk++)
         for (size_t bn = 0; bn < 4; bn++) {
           const size_t k0 = blocks[bk][0] < k ? blocks[bk][0] : 0;

@@ -130,6 +130,11 @@ static inline void copy_short(float *restrict dst, const float *restrict src, si
   if (n & 1) dst[l] = src[l];
 }
 
+/* Every other float of src, n of them (a run at step 2). */
+static inline void copy_step2(float *restrict dst, const float *restrict src, size_t n) {
+  for (size_t l = 0; l < n; l++) dst[l] = src[2 * l];
+}
+
 /* A convolution's block through a zero-padded band: the input rows under
  * the block's output rows, one channel at a time, padded into a stack
  * buffer once for the kernel_h * kernel_w rows of B that read it; then
@@ -227,16 +232,15 @@ static int pack_conv_band(const cna_conv2d_params *p, const float *restrict inpu
       if (run[jp] == 1) {
         copy_panel_row(dst, src, nr);
       } else if (run[jp] == 2) {
-        for (size_t l = 0; l < nr; l++) dst[l] = src[2 * l];
+        copy_step2(dst, src, nr);
       } else if (run[jp] == 3) {
         const size_t sp = split[jp];
         copy_short(dst, src, sp);
         copy_short(dst + sp, base + o[sp], nr - sp);
       } else if (run[jp] == 4) {
         const size_t sp = split[jp];
-        const float *restrict src2 = base + o[sp] - 2 * sp;
-        for (size_t l = 0; l < sp; l++) dst[l] = src[2 * l];
-        for (size_t l = sp; l < nr; l++) dst[l] = src2[2 * l];
+        copy_step2(dst, src, sp);
+        copy_step2(dst + sp, base + o[sp], nr - sp);
       } else {
         for (size_t l = 0; l < nr; l++) dst[l] = base[o[l]];
       }
